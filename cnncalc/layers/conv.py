@@ -1,0 +1,252 @@
+"""Convolution and transposed convolution in 1, 2 and 3 spatial dimensions.
+
+Shape (per spatial dimension, PyTorch's ``Conv*d`` docstring):
+    out = floor((L + pad_left + pad_right − dilation·(kernel − 1) − 1) / stride) + 1
+Transposed:
+    out = (L − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+from .. import arithmetic
+from .base import LayerType, Shape, Window, numel, show_shape
+from .fields import Bool, Choice, Int, Ints, OptionalInt, Padding
+
+SPATIAL_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+KERAS_CONV_KEYWORDS = {
+    "filters": "out_channels",
+    "strides": "stride",
+    "dilation_rate": "dilation",
+    "use_bias": "bias",
+}
+
+
+def dims(values: tuple[int, ...]) -> str:
+    """``(3, 3)`` as ``3×3``."""
+    return "×".join(str(v) for v in values)
+
+
+def check_groups(layer: LayerType, channels: int, out_channels: int, groups: int) -> None:
+    if channels % groups:
+        raise layer.fail(f"input channels {channels} are not divisible by groups {groups}")
+    if out_channels % groups:
+        raise layer.fail(f"out_channels {out_channels} is not divisible by groups {groups}")
+
+
+class ConvNd(LayerType):
+    """``torch.nn.Conv{1,2,3}d``: padding int, per-dimension list, valid, same or full."""
+
+    nd: int
+    family = "convolution"
+    inferred = "in_channels"
+    positional = (
+        "out_channels", "kernel_size", "stride", "padding", "dilation", "groups", "bias",
+        "padding_mode",
+    )  # fmt: skip
+    keyword_aliases = KERAS_CONV_KEYWORDS
+    receptive = "window"
+
+    @classmethod
+    def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
+        return {
+            "in_channels": (OptionalInt(1), None),
+            "out_channels": (Int(1), ...),
+            "kernel_size": (Ints(nd, 1, exact=True), ...),
+            "stride": (Ints(nd, 1), 1),
+            "padding": (Padding(nd, minimum=None), 0),
+            "dilation": (Ints(nd, 1), 1),
+            "groups": (Int(1), 1),
+            "bias": (Bool(), True),
+            "padding_mode": (Choice("zeros", "reflect", "replicate", "circular"), "zeros"),
+        }
+
+    def pads(self, shape: Shape) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """(left, right) padding per spatial dimension, the string forms resolved."""
+        a = self.args
+        padding = a.padding
+        sizes = shape[2:]
+        if padding == "valid":
+            zero = (0,) * self.nd
+            return zero, zero
+        if padding == "full":
+            full = tuple(arithmetic.full_padding(k, d) for k, d in zip(a.kernel_size, a.dilation))
+            return full, full
+        if padding == "same":
+            pairs = [
+                arithmetic.same_padding(n, k, s, d)
+                for n, k, s, d in zip(sizes, a.kernel_size, a.stride, a.dilation)
+            ]
+            return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+        return padding, padding
+
+    def output_shape(self, shape: Shape) -> Shape:
+        a = self.args
+        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        channels, sizes = shape[1], shape[2:]
+        self.check_inferred(a.in_channels, channels, "channels")
+        check_groups(self, channels, a.out_channels, a.groups)
+        left, right = self.pads(shape)
+        self.check_padding(sizes, left, right)
+        padded = tuple(n + lo + hi for n, lo, hi in zip(sizes, left, right))
+        spans = tuple(arithmetic.effective_kernel(k, d) for k, d in zip(a.kernel_size, a.dilation))
+        if any(p < s for p, s in zip(padded, spans)):
+            raise self.fail(
+                f"kernel is larger than the padded input: padded input {dims(padded)}, "
+                f"kernel {dims(spans)} (kernel_size {dims(a.kernel_size)}, dilation "
+                f"{dims(a.dilation)}) on input {show_shape(shape)}"
+            )
+        out = tuple(
+            arithmetic.conv_output_size(n, k, s, lo, hi, d)
+            for n, k, s, lo, hi, d in zip(sizes, a.kernel_size, a.stride, left, right, a.dilation)
+        )
+        return (shape[0], a.out_channels, *out)
+
+    def check_padding(self, sizes: Shape, left: Shape, right: Shape) -> None:
+        mode = self.args.padding_mode
+        for n, lo, hi in zip(sizes, left, right):
+            if mode == "zeros" and min(lo, hi) < 0:
+                raise self.fail(
+                    f"negative padding {min(lo, hi)} is only supported with a padding_mode "
+                    "other than zeros"
+                )
+            if mode == "reflect" and max(lo, hi) >= n:
+                raise self.fail(
+                    f"reflect padding ({lo}, {hi}) must be smaller than the input size {n}"
+                )
+            if mode == "circular" and max(lo, hi) > n:
+                raise self.fail(
+                    f"circular padding ({lo}, {hi}) must be at most the input size {n}"
+                )
+
+    def params(self, shape: Shape) -> int:
+        a = self.args
+        weight = a.out_channels * (shape[1] // a.groups) * prod(a.kernel_size)
+        return weight + (a.out_channels if a.bias else 0)
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (shape[1] // self.args.groups) * prod(self.args.kernel_size)
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def window(self, shape: Shape) -> Window:
+        a = self.args
+        left, right = self.pads(shape)
+        return Window(a.kernel_size, a.stride, left, right, a.dilation)
+
+    def to_torch(self, shape: Shape) -> Any:
+        from torch import nn
+
+        from .torch_modules import explicit_pad
+
+        a = self.args
+        left, right = self.pads(shape)
+        conv_class = getattr(nn, f"Conv{self.nd}d")
+        symmetric = left == right and a.padding != "same"
+        conv = conv_class(
+            shape[1], a.out_channels, a.kernel_size, a.stride,
+            padding=left if symmetric else 0, dilation=a.dilation, groups=a.groups,
+            bias=a.bias, padding_mode=a.padding_mode,
+        )  # fmt: skip
+        if symmetric:
+            return conv
+        return nn.Sequential(explicit_pad(left, right, a.padding_mode), conv)
+
+
+class ConvTransposeNd(LayerType):
+    """``torch.nn.ConvTranspose{1,2,3}d``. ``output_padding`` must stay below stride or
+    dilation; PyTorch accepts no padding strings and no padding_mode but zeros here."""
+
+    nd: int
+    family = "transposed convolution"
+    inferred = "in_channels"
+    positional = (
+        "out_channels", "kernel_size", "stride", "padding", "output_padding", "groups", "bias",
+        "dilation", "padding_mode",
+    )  # fmt: skip
+    keyword_aliases = KERAS_CONV_KEYWORDS
+    receptive = "reset"
+
+    @classmethod
+    def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
+        return {
+            "in_channels": (OptionalInt(1), None),
+            "out_channels": (Int(1), ...),
+            "kernel_size": (Ints(nd, 1, exact=True), ...),
+            "stride": (Ints(nd, 1), 1),
+            "padding": (Ints(nd, 0), 0),
+            "output_padding": (Ints(nd, 0), 0),
+            "groups": (Int(1), 1),
+            "bias": (Bool(), True),
+            "dilation": (Ints(nd, 1), 1),
+            "padding_mode": (Choice("zeros"), "zeros"),
+        }
+
+    def output_shape(self, shape: Shape) -> Shape:
+        a = self.args
+        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        self.check_inferred(a.in_channels, shape[1], "channels")
+        check_groups(self, shape[1], a.out_channels, a.groups)
+        for op, s, d in zip(a.output_padding, a.stride, a.dilation):
+            if op >= s and op >= d:
+                raise self.fail(
+                    f"output_padding {op} must be smaller than either stride {s} or "
+                    f"dilation {d}"
+                )
+        out = tuple(
+            arithmetic.transposed_output_size(n, k, s, p, op, d)
+            for n, k, s, p, op, d in zip(
+                shape[2:], a.kernel_size, a.stride, a.padding, a.output_padding, a.dilation
+            )
+        )
+        if min(out) < 1:
+            raise self.fail(
+                f"output size {dims(out)} is too small for input {show_shape(shape)}: "
+                f"(L − 1)·stride − 2·padding + dilation·(kernel − 1) + output_padding + 1 "
+                "must be at least 1"
+            )
+        return (shape[0], a.out_channels, *out)
+
+    def params(self, shape: Shape) -> int:
+        a = self.args
+        weight = shape[1] * (a.out_channels // a.groups) * prod(a.kernel_size)
+        return weight + (a.out_channels if a.bias else 0)
+
+    def macs(self, shape: Shape, out: Shape) -> int:
+        return numel(shape) * (self.args.out_channels // self.args.groups) * prod(
+            self.args.kernel_size
+        )
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def to_torch(self, shape: Shape) -> Any:
+        from torch import nn
+
+        a = self.args
+        return getattr(nn, f"ConvTranspose{self.nd}d")(
+            shape[1], a.out_channels, a.kernel_size, a.stride, a.padding, a.output_padding,
+            groups=a.groups, bias=a.bias, dilation=a.dilation,
+        )  # fmt: skip
+
+
+def _variant(base: type[LayerType], name: str, nd: int, aliases: tuple[str, ...]) -> type:
+    cls = type(
+        base.__name__.replace("Nd", f"{nd}d"),
+        (base,),
+        {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)},  # type: ignore[attr-defined]
+    )
+    cls.__doc__ = base.__doc__
+    return cls
+
+
+LAYERS: list[type[LayerType]] = [
+    *(_variant(ConvNd, f"conv{n}d", n, ()) for n in (1, 2, 3)),
+    *(
+        _variant(ConvTransposeNd, f"conv_transpose{n}d", n, (f"conv{n}dtranspose", f"deconv{n}d"))
+        for n in (1, 2, 3)
+    ),
+]

@@ -1,0 +1,207 @@
+"""Normalisation layers. Parameters are the affine weight and bias; running statistics are
+buffers, not parameters, exactly as ``module.parameters()`` and ``module.buffers()`` count.
+
+FLOPs: batch norm in inference is one scale and one shift per element (2); group, instance
+and layer norm compute statistics (3 per element) and normalise (2), plus 2 when affine.
+"""
+
+from __future__ import annotations
+
+from math import prod
+from typing import Any
+
+from .base import LayerType, Shape, numel, show_shape
+from .fields import Bool, Float, Int, IntList, OptionalInt
+
+COMMON = {
+    "eps": (Float(0.0), 1e-5),
+    "momentum": (Float(0.0, 1.0, allow_none=True), 0.1),
+}
+KERAS_NORM_KEYWORDS = {"epsilon": "eps"}
+RANKS = {1: ((2, 3), "(N, C) or (N, C, L)"), 2: ((4,), "(N, C, H, W)"), 3: ((5,), "(N, C, D, H, W)")}
+
+
+class RunningStatsNorm(LayerType):
+    """Shared by batch and instance norm: per-channel affine and running statistics."""
+
+    nd: int
+    family = "normalisation"
+    inferred = "num_features"
+    positional = ("eps", "momentum", "affine", "track_running_stats")
+    keyword_aliases = KERAS_NORM_KEYWORDS
+    torch_name: str
+
+    def ranks(self) -> tuple[tuple[int, ...], str]:
+        return RANKS[self.nd]
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.require_rank(shape, *self.ranks())
+        self.check_inferred(self.args.num_features, shape[1], "channels")
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        return 2 * shape[1] if self.args.affine else 0
+
+    def buffers(self, shape: Shape) -> int:
+        # running_mean, running_var and the scalar num_batches_tracked
+        return 2 * shape[1] + 1 if self.args.track_running_stats else 0
+
+    def to_torch(self, shape: Shape) -> Any:
+        from torch import nn
+
+        a = self.args
+        return getattr(nn, f"{self.torch_name}{self.nd}d")(
+            shape[1], a.eps, a.momentum, a.affine, a.track_running_stats
+        )
+
+
+class BatchNormNd(RunningStatsNorm):
+    """``torch.nn.BatchNorm{1,2,3}d``; num_features is inferred from the channels."""
+
+    torch_name = "BatchNorm"
+    flops_per_element = 2
+
+    @classmethod
+    def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
+        return {
+            "num_features": (OptionalInt(1), None),
+            **COMMON,
+            "affine": (Bool(), True),
+            "track_running_stats": (Bool(), True),
+        }
+
+
+class BatchNormAnyRank(BatchNormNd):
+    """Batch norm that takes its dimensionality from the input, as Keras's
+    ``BatchNormalization`` does: ``BatchNorm1d`` for (N, C) and (N, C, L), ``2d`` for
+    (N, C, H, W), ``3d`` for (N, C, D, H, W)."""
+
+    type_name = "batchnorm"
+    aliases = ("batchnormalization",)
+    nd = 0
+
+    def ranks(self) -> tuple[tuple[int, ...], str]:
+        return (2, 3, 4, 5), "(N, C, ...) with at most 3 spatial dimensions"
+
+    def to_torch(self, shape: Shape) -> Any:
+        self.nd = max(len(shape) - 2, 1)
+        return super().to_torch(shape)
+
+
+class InstanceNormNd(RunningStatsNorm):
+    """``torch.nn.InstanceNorm{1,2,3}d``; affine and running statistics are off by default."""
+
+    torch_name = "InstanceNorm"
+
+    @classmethod
+    def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
+        return {
+            "num_features": (OptionalInt(1), None),
+            **COMMON,
+            "affine": (Bool(), False),
+            "track_running_stats": (Bool(), False),
+        }
+
+    def ranks(self) -> tuple[tuple[int, ...], str]:
+        return (self.nd + 2,), {1: "(N, C, L)", 2: RANKS[2][1], 3: RANKS[3][1]}[self.nd]
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (5 + (2 if self.args.affine else 0))
+
+
+class GroupNorm(LayerType):
+    """``torch.nn.GroupNorm(num_groups, num_channels)``; num_channels is inferred."""
+
+    type_name = "groupnorm"
+    family = "normalisation"
+    inferred = "num_channels"
+    positional = ("num_groups", "eps", "affine")
+    keyword_aliases = KERAS_NORM_KEYWORDS
+    fields = {
+        "num_groups": (Int(1), ...),
+        "num_channels": (OptionalInt(1), None),
+        "eps": (Float(0.0), 1e-5),
+        "affine": (Bool(), True),
+    }
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.require_rank(shape, tuple(range(2, 12)), "(N, C, ...)")
+        self.check_inferred(self.args.num_channels, shape[1], "channels")
+        if shape[1] % self.args.num_groups:
+            raise self.fail(
+                f"channels {shape[1]} are not divisible by num_groups {self.args.num_groups}"
+            )
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        return 2 * shape[1] if self.args.affine else 0
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (5 + (2 if self.args.affine else 0))
+
+    def to_torch(self, shape: Shape) -> Any:
+        from torch import nn
+
+        return nn.GroupNorm(self.args.num_groups, shape[1], self.args.eps, self.args.affine)
+
+
+class LayerNorm(LayerType):
+    """``torch.nn.LayerNorm(normalized_shape)``: normalises over the trailing dimensions;
+    normalized_shape defaults to the last dimension."""
+
+    type_name = "layernorm"
+    aliases = ("layernormalization",)
+    family = "normalisation"
+    positional = ("normalized_shape", "eps", "elementwise_affine", "bias")
+    keyword_aliases = KERAS_NORM_KEYWORDS
+    fields = {
+        "normalized_shape": (IntList(1), None),
+        "eps": (Float(0.0), 1e-5),
+        "elementwise_affine": (Bool(), True),
+        "bias": (Bool(), True),
+    }
+
+    def normalized(self, shape: Shape) -> tuple[int, ...]:
+        return self.args.normalized_shape or shape[-1:]
+
+    def output_shape(self, shape: Shape) -> Shape:
+        wanted = self.normalized(shape)
+        if len(wanted) >= len(shape) or tuple(shape[-len(wanted) :]) != tuple(wanted):
+            raise self.fail(
+                f"normalized_shape {list(wanted)} does not match the trailing dimensions of "
+                f"the input {show_shape(shape)}"
+            )
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        if not self.args.elementwise_affine:
+            return 0
+        return prod(self.normalized(shape)) * (2 if self.args.bias else 1)
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def to_torch(self, shape: Shape) -> Any:
+        from torch import nn
+
+        a = self.args
+        return nn.LayerNorm(self.normalized(shape), a.eps, a.elementwise_affine, a.bias)
+
+
+def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...]) -> type:
+    attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
+    cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
+    cls.__doc__ = base.__doc__
+    return cls
+
+
+LAYERS: list[type[LayerType]] = [
+    *(_variant(BatchNormNd, f"batchnorm{n}d", n, ()) for n in (1, 2, 3)),
+    *(_variant(InstanceNormNd, f"instancenorm{n}d", n, ()) for n in (1, 2, 3)),
+    type(
+        "BatchNormAnyRank", (BatchNormAnyRank,),
+        {"fields": BatchNormNd.make_fields(0), "__doc__": BatchNormAnyRank.__doc__},
+    ),
+    GroupNorm,
+    LayerNorm,
+]  # fmt: skip

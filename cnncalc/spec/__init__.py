@@ -1,0 +1,65 @@
+"""Reading models: files, standard input and inline specs, into a ``Model`` tree."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import LimitError, Location, SpecError
+from ..limits import MAX_FILE_BYTES
+from .document import build_model, make_model, parse_dims
+from .inline import SOURCE as INLINE_SOURCE
+from .inline import looks_inline, parse_inline
+from .nodes import BlockNode, FailedNode, LayerNode, Model, Node
+
+__all__ = [
+    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "load_model", "parse_dims",
+    "read_text",
+]  # fmt: skip
+
+
+def read_text(source: str) -> str:
+    """The text of a model file, or of standard input for ``-``, within MAX_FILE_BYTES."""
+    where = Location(source="<stdin>" if source == "-" else source)
+    try:
+        if source == "-":
+            data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        else:
+            with open(source, "rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise SpecError("no such file", where) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a model file", where) from None
+    except OSError as exc:
+        raise SpecError(f"cannot read: {exc.strerror}", where) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise LimitError(
+            f"the model is larger than {MAX_FILE_BYTES:,} bytes (limit MAX_FILE_BYTES)", where
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"not UTF-8 text (byte {exc.start})", where) from None
+
+
+def load_model(source: str, input_shape: tuple[int, ...] | None = None) -> Model:
+    """Parse a model from a path, ``-`` (standard input) or an inline spec.
+
+    ``input_shape`` (one sample, no batch) overrides the file's ``input``.
+    """
+    from .yaml_loader import load_yaml
+
+    is_file = source == "-" or Path(source).is_file() or not looks_inline(source)
+    if is_file:
+        name = "<stdin>" if source == "-" else source
+        try:
+            document = load_yaml(read_text(source))
+        except SpecError as exc:
+            raise exc.with_location(source=name) from None
+        model = build_model(document, name)
+    else:
+        model = make_model(parse_inline(source), {}, INLINE_SOURCE, None, None)
+    if input_shape is not None:
+        model.input_shape = tuple(input_shape)
+    return model

@@ -1,0 +1,299 @@
+"""From entry data (a YAML ``layers:`` list, or what the inline parser makes) to nodes.
+
+Handles the entry forms (bare name, ``TYPE: ARGS`` with a mapping, list, scalar or inline
+call), ``name``/``repeat``/``trainable``, the three blocks, Keras's ``Activation``, and the
+expansion of defined blocks with ``${...}`` substitution in the scope of their caller.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import CnncalcError, LimitError, Location, SpecError
+from ..layers import LayerType, find_type
+from ..layers.activation import ACTIVATION_NAMES
+from ..limits import MAX_DEFINE_DEPTH, MAX_LAYERS, MAX_REPEAT
+from .expressions import substitute
+from .inline import Call
+from .nodes import BlockNode, FailedNode, LayerNode, Node
+
+META_KEYS = ("name", "repeat", "trainable")
+BLOCK_KINDS = ("sequential", "residual", "parallel")
+MERGES = ("add", "concat", "mul")
+DEFAULT_MERGE = {"residual": "add", "parallel": "concat"}
+
+
+@dataclass(frozen=True)
+class Define:
+    """A reusable block from ``define:``: parameter defaults and its entries."""
+
+    name: str
+    params: Mapping[str, Any]
+    layers: list[Any]
+    line: int | None
+
+
+def line_of(value: Any, default: int | None = None) -> int | None:
+    return getattr(value, "line", None) or default
+
+
+def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
+    """``${...}`` substituted in a value, walking lists and mappings."""
+    if isinstance(value, str):
+        return substitute(value, params or {}) if "${" in value else value
+    if isinstance(value, list):
+        out = type(value)(resolve(v, params) for v in value)
+        if hasattr(value, "line"):
+            out.line, out.lines = value.line, getattr(value, "lines", None)  # type: ignore[attr-defined]
+        return out
+    if isinstance(value, dict):
+        out_map = type(value)((k, resolve(v, params)) for k, v in value.items())
+        if hasattr(value, "line"):
+            out_map.line = value.line  # type: ignore[attr-defined]
+        return out_map
+    if isinstance(value, Call):
+        return Call(resolve(value.positional, params), resolve(value.keywords, params))
+    return value
+
+
+class Builder:
+    def __init__(self, defines: Mapping[str, Define], source: str) -> None:
+        self.defines = defines
+        self.source = source
+
+    def nodes(
+        self,
+        entries: Any,
+        params: Mapping[str, Any] | None = None,
+        stack: tuple[str, ...] = (),
+        line: int | None = None,
+    ) -> list[Node]:
+        if not isinstance(entries, list):
+            raise SpecError(
+                f"expected a list of layers, got {type(entries).__name__}",
+                Location(source=self.source, line=line_of(entries, line)),
+            )
+        lines = getattr(entries, "lines", None) or [line_of(entries, line)] * len(entries)
+        built = [self.node(e, params, stack, ln) for e, ln in zip(entries, lines)]
+        return built
+
+    def node(
+        self, entry: Any, params: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
+    ) -> Node:
+        line = line_of(entry, line)
+        name: str | None = None
+        try:
+            type_key, args, meta = self.split(entry)
+            meta = {k: resolve(v, params) for k, v in meta.items()}
+            name = self.meta_name(meta)
+            node = self.make(type_key, args, params, stack, line)
+            node.name = name
+            node.line = line
+            node.repeat = self.meta_repeat(meta)
+            node.trainable = self.meta_trainable(meta)
+            node.rows *= node.repeat
+            if node.rows > MAX_LAYERS:
+                raise LimitError(
+                    f"the model expands to more than {MAX_LAYERS:,} layers after repeat "
+                    "(limit MAX_LAYERS)"
+                )
+            return node
+        except LimitError as exc:
+            raise exc.with_location(source=self.source, line=line) from None
+        except CnncalcError as exc:
+            type_name = entry if isinstance(entry, str) else "?"
+            if isinstance(entry, dict):
+                type_name = next((k for k in entry if k not in META_KEYS), "?")
+            return FailedNode(
+                type_name=str(type_name), name=name, line=line,
+                error=exc.with_location(source=self.source, line=line),
+            )  # fmt: skip
+
+    # ---- entry anatomy ------------------------------------------------------------------
+    def split(self, entry: Any) -> tuple[str, Any, dict[str, Any]]:
+        """(type key, its arguments, the meta keys) of one entry."""
+        if isinstance(entry, str):
+            return entry.strip(), None, {}
+        if not isinstance(entry, dict):
+            raise SpecError(
+                f"a layer entry is a name or a mapping, got {type(entry).__name__} {entry!r}"[:200]
+            )
+        keys = [k for k in entry if k not in META_KEYS]
+        if not keys:
+            raise SpecError("entry has no layer type, only " + ", ".join(map(str, entry)))
+        if len(keys) > 1:
+            raise SpecError(
+                f"entry has more than one layer type ({', '.join(map(str, keys))}); "
+                "start each layer with its own '- '"
+            )
+        if not isinstance(keys[0], str):
+            raise SpecError(f"layer type must be a name, got {keys[0]!r}")
+        return keys[0], entry[keys[0]], {k: entry[k] for k in META_KEYS if k in entry}
+
+    def meta_name(self, meta: dict[str, Any]) -> str | None:
+        name = meta.get("name")
+        if name is None:
+            return None
+        if isinstance(name, bool) or not isinstance(name, str | int) or str(name) == "":
+            raise SpecError(f"name must be a non-empty string, got {name!r}")
+        return str(name)
+
+    def meta_repeat(self, meta: dict[str, Any]) -> int:
+        repeat = meta.get("repeat", 1)
+        if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
+            raise SpecError(f"repeat must be an integer >= 1, got {repeat!r}")
+        if repeat > MAX_REPEAT:
+            raise LimitError(f"repeat {repeat:,} is above {MAX_REPEAT:,} (limit MAX_REPEAT)")
+        return repeat
+
+    def meta_trainable(self, meta: dict[str, Any]) -> bool:
+        trainable = meta.get("trainable", True)
+        if not isinstance(trainable, bool):
+            raise SpecError(f"trainable must be true or false, got {trainable!r}")
+        return trainable
+
+    # ---- the kinds of node ----------------------------------------------------------------
+    def make(
+        self,
+        type_key: str,
+        args: Any,
+        params: Mapping[str, Any] | None,
+        stack: tuple[str, ...],
+        line: int | None,
+    ) -> Node:
+        kind = type_key.lower()
+        if kind in BLOCK_KINDS:
+            return self.block(kind, args, params, stack, line)
+        if type_key in self.defines:
+            return self.use(self.defines[type_key], resolve(args, params), stack, line)
+        args = resolve(args, params)
+        if kind == "activation":
+            return self.keras_activation(args)
+        layer_type = find_type(type_key)
+        if layer_type is None:
+            raise SpecError(self.unknown_type(type_key))
+        return self.layer(layer_type, args, type_key)
+
+    def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
+        if isinstance(args, Call):
+            positional, keywords = list(args.positional), dict(args.keywords)
+        elif args is None:
+            positional, keywords = [], {}
+        elif isinstance(args, dict):
+            positional, keywords = [], dict(args)
+        elif isinstance(args, list) and not layer_type.variadic:
+            positional, keywords = list(args), {}
+        else:
+            positional, keywords = [args], {}
+        for key in keywords:
+            if not isinstance(key, str):
+                raise SpecError(f"{spelled} argument names must be text, got {key!r}")
+        layer = layer_type.from_arguments(positional, keywords, spelled)
+        return LayerNode(type_name=layer_type.type_name, name=None, layer=layer)
+
+    def keras_activation(self, args: Any) -> LayerNode:
+        if isinstance(args, Call):
+            args = (args.positional or [None])[0] or args.keywords.get("activation")
+        elif isinstance(args, dict):
+            args = args.get("activation")
+        layer_type = find_type(args) if isinstance(args, str) else None
+        if layer_type is None or layer_type.type_name not in ACTIVATION_NAMES:
+            raise SpecError(
+                f"activation takes the name of an activation ({', '.join(ACTIVATION_NAMES)}), "
+                f"got {args!r}"
+            )
+        return self.layer(layer_type, None, args)
+
+    def block(
+        self,
+        kind: str,
+        args: Any,
+        params: Mapping[str, Any] | None,
+        stack: tuple[str, ...],
+        line: int | None,
+    ) -> BlockNode:
+        if kind == "sequential":
+            if isinstance(args, dict) and set(args) <= {"layers"}:
+                args = args.get("layers", [])
+            branches = [self.nodes(args, params, stack, line)]
+            merge = None
+        else:
+            branches, merge = self.branches(kind, args, params, stack, line)
+        rows = sum(n.rows for branch in branches for n in branch) + (merge is not None)
+        return BlockNode(
+            type_name=kind, name=None, kind=kind, branches=branches, merge=merge, rows=rows
+        )
+
+    def branches(
+        self,
+        kind: str,
+        args: Any,
+        params: Mapping[str, Any] | None,
+        stack: tuple[str, ...],
+        line: int | None,
+    ) -> tuple[list[list[Node]], str]:
+        if kind == "parallel" and isinstance(args, list):
+            args = {"branches": args}
+        allowed = ("body", "shortcut", "merge") if kind == "residual" else ("branches", "merge")
+        if not isinstance(args, dict):
+            raise SpecError(f"{kind} takes a mapping with {', '.join(allowed)}")
+        unknown = [k for k in args if k not in allowed]
+        if unknown:
+            raise SpecError(f"{kind} has no key {unknown[0]!r}; it takes {', '.join(allowed)}")
+        merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), params)
+        if not isinstance(merge, str) or merge.lower() not in MERGES:
+            raise SpecError(f"{kind} merge must be one of {', '.join(MERGES)}, got {merge!r}")
+        if kind == "residual":
+            if "body" not in args:
+                raise SpecError("residual needs a body")
+            body = self.nodes(args["body"] or [], params, stack, line)
+            shortcut = self.nodes(args.get("shortcut") or [], params, stack, line)
+            return [body, shortcut], merge.lower()
+        raw = args.get("branches")
+        if not isinstance(raw, list) or len(raw) < 2:
+            raise SpecError("parallel needs branches: a list of at least 2 lists of layers")
+        return [self.nodes(b or [], params, stack, line) for b in raw], merge.lower()
+
+    def use(
+        self, define: Define, args: Any, stack: tuple[str, ...], line: int | None
+    ) -> BlockNode:
+        if define.name in stack:
+            chain = " -> ".join((*stack, define.name))
+            raise SpecError(f"defined block {define.name} uses itself ({chain})")
+        if len(stack) >= MAX_DEFINE_DEPTH:
+            raise LimitError(
+                f"defined blocks nested deeper than {MAX_DEFINE_DEPTH} (limit MAX_DEFINE_DEPTH)"
+            )
+        if isinstance(args, Call):
+            if args.positional:
+                raise SpecError(f"{define.name} takes its parameters by name")
+            args = args.keywords
+        if args is None:
+            args = {}
+        if not isinstance(args, dict):
+            raise SpecError(
+                f"{define.name} takes its parameters as a mapping "
+                f"({', '.join(define.params) or 'it has none'}), got {args!r}"
+            )
+        unknown = [k for k in args if k not in define.params]
+        if unknown:
+            known = ", ".join(define.params) or "none"
+            raise SpecError(f"{define.name} has no parameter {unknown[0]!r} (parameters: {known})")
+        scope = {**define.params, **args}
+        children = self.nodes(define.layers, scope, (*stack, define.name), define.line)
+        rows = sum(n.rows for n in children)
+        return BlockNode(
+            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows
+        )
+
+    def unknown_type(self, type_key: str) -> str:
+        import difflib
+
+        from ..layers import known_names
+
+        names = known_names() + list(self.defines) + list(BLOCK_KINDS)
+        close = difflib.get_close_matches(type_key.lower(), names, 1, 0.6)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"unknown layer type {type_key!r}{hint}; `cnncalc layers` lists them"

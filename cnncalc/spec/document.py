@@ -1,0 +1,117 @@
+"""The top level of a model file: ``name``, ``input``, ``define`` and ``layers``."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..errors import Location, SpecError
+from ..layers import find_type
+from ..limits import MAX_DIMENSION, MAX_LAYERS
+from ..errors import LimitError
+from .build import BLOCK_KINDS, Builder, Define
+from .nodes import Model
+
+TOP_KEYS = ("name", "input", "define", "layers")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
+    """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints."""
+    if isinstance(value, str):
+        parts = [p.strip() for p in re.split(r"[x×,]", value.strip().lower())]
+        if not all(p.isdigit() for p in parts):
+            raise SpecError(f"{what} must look like 3x224x224 or 3,224,224, got {value!r}")
+        value = [int(p) for p in parts]
+    elif isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list | tuple) or not value:
+        raise SpecError(f"{what} must be a list of sizes like [3, 224, 224], got {value!r}")
+    if len(value) > 5:
+        raise SpecError(
+            f"{what} has {len(value)} dimensions; one sample is [F], [C, L], [C, H, W] or "
+            "[C, D, H, W] (the batch comes from --batch)"
+        )
+    for size in value:
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise SpecError(f"{what} sizes must be integers >= 1, got {size!r} in {list(value)}")
+        if size > MAX_DIMENSION:
+            raise LimitError(f"{what} size {size} is above {MAX_DIMENSION:,} (limit MAX_DIMENSION)")
+    return tuple(value)
+
+
+def parse_defines(raw: Any, source: str) -> dict[str, Define]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise SpecError("define must map block names to blocks", Location(source=source))
+    defines = {}
+    for name, body in raw.items():
+        where = Location(source=source, line=getattr(body, "line", None) or getattr(raw, "line", None))
+        if not isinstance(name, str) or not IDENTIFIER.match(name):
+            raise SpecError(f"define name {name!r} must be a plain identifier", where)
+        if find_type(name) is not None or name.lower() in BLOCK_KINDS or name.lower() == "activation":
+            raise SpecError(f"define name {name!r} is already a layer type", where)
+        if isinstance(body, list):
+            body = {"layers": body}
+        if not isinstance(body, dict) or "layers" not in body:
+            raise SpecError(f"define {name} needs layers (and optional params)", where)
+        extra = [k for k in body if k not in ("params", "layers")]
+        if extra:
+            raise SpecError(f"define {name} has no key {extra[0]!r}; it takes params and layers", where)
+        params = body.get("params") or {}
+        if not isinstance(params, dict) or not all(
+            isinstance(k, str) and IDENTIFIER.match(k) for k in params
+        ):
+            raise SpecError(f"define {name} params must map parameter names to defaults", where)
+        defines[name] = Define(name, dict(params), body["layers"], where.line)
+    return defines
+
+
+def build_model(document: Any, source: str) -> Model:
+    """A Model from a loaded YAML/JSON document."""
+    if not isinstance(document, dict):
+        raise SpecError(
+            "a model file is a mapping with input and layers (see SPEC §1), got "
+            f"{type(document).__name__}",
+            Location(source=source),
+        )
+    unknown = [k for k in document if k not in TOP_KEYS]
+    if unknown:
+        raise SpecError(
+            f"unknown top-level key {unknown[0]!r}; a model file has {', '.join(TOP_KEYS)}",
+            Location(source=source),
+        )
+    name = document.get("name")
+    if name is not None and not isinstance(name, str | int | float):
+        raise SpecError(f"name must be text, got {name!r}", Location(source=source))
+    input_shape = None
+    if document.get("input") is not None:
+        try:
+            input_shape = parse_dims(document["input"])
+        except SpecError as exc:
+            raise exc.with_location(source=source, line=getattr(document["input"], "line", None)) from None
+    if "layers" not in document:
+        raise SpecError("the model has no layers", Location(source=source))
+    defines = parse_defines(document.get("define"), source)
+    return make_model(document["layers"], defines, source, None if name is None else str(name), input_shape)
+
+
+def make_model(
+    entries: Any,
+    defines: dict[str, Define],
+    source: str,
+    name: str | None,
+    input_shape: tuple[int, ...] | None,
+) -> Model:
+    layers = Builder(defines, source).nodes(entries, None, (), getattr(entries, "line", None))
+    if not layers:
+        raise SpecError("the model has no layers", Location(source=source))
+    rows = sum(node.rows for node in layers)
+    if rows > MAX_LAYERS:
+        raise LimitError(
+            f"the model expands to {rows:,} layers after repeat, more than {MAX_LAYERS:,} "
+            "(limit MAX_LAYERS)",
+            Location(source=source),
+        )
+    return Model(name, input_shape, layers, source, rows)

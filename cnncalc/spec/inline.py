@@ -1,0 +1,248 @@
+"""The inline form: ``conv2d(6, 5) -> relu -> 2 * (conv2d(16, 3, padding=1) -> relu)``.
+
+A tokenizer and a recursive-descent parser turn the text into the same entry data a YAML
+file holds, so one builder serves both. Values are literals only (integers, floats,
+strings, booleans, null, tuples and lists); nothing is evaluated.
+
+Grammar::
+
+    chain  := item ("->" item)*
+    item   := INT "*" (group | item) | group | call | NAME
+    group  := "(" chain ")"
+    call   := NAME "(" [arg ("," arg)* [","]] ")"
+    arg    := NAME "=" value | value           # a chain where the block takes a body
+    value  := INT | FLOAT | STRING | NAME | "(" [value ("," value)*] ")" | "[" ... "]"
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..errors import LimitError, Location, SpecError
+from ..limits import MAX_INLINE_CHARS, MAX_INT_DIGITS, MAX_NESTING
+
+SOURCE = "inline spec"
+TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<arrow>->)
+    | (?P<number>[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)
+    | (?P<string>"[^"\\\n]*"|'[^'\\\n]*')
+    | (?P<name>[A-Za-z_](?:[A-Za-z0-9_.]|-(?!>))*)
+    | (?P<punct>[()\[\],=*])
+    )""",
+    re.VERBOSE,
+)
+BLOCKS = ("sequential", "residual", "parallel")
+META = ("name", "repeat", "trainable")
+WORDS = {"true": True, "false": False, "none": None, "null": None}
+
+
+@dataclass(frozen=True)
+class Call:
+    """A layer's arguments as the inline form writes them: positional and by keyword."""
+
+    positional: list[Any] = field(default_factory=list)
+    keywords: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str
+    text: str
+    column: int
+
+
+def tokenise(text: str) -> list[Token]:
+    tokens: list[Token] = []
+    at = 0
+    end = len(text.rstrip())
+    while at < end:
+        match = TOKEN.match(text, at)
+        if not match or match.end() == at:
+            column = len(text) - len(text[at:].lstrip()) + 1
+            raise _error(f"unexpected character {text[column - 1]!r}", column)
+        kind = match.lastgroup or ""
+        start = match.start(kind) + 1
+        tokens.append(Token(kind, match.group(kind), start))
+        at = match.end()
+    return tokens
+
+
+def _error(message: str, column: int | None) -> SpecError:
+    return SpecError(message, Location(source=SOURCE, column=column))
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = tokenise(text)
+        self.pos = 0
+        self.depth = 0
+
+    # ---- token helpers ----------------------------------------------------------------
+    def peek(self, offset: int = 0) -> Token | None:
+        at = self.pos + offset
+        return self.tokens[at] if at < len(self.tokens) else None
+
+    def at(self, text: str) -> bool:
+        token = self.peek()
+        return token is not None and token.text == text and token.kind != "string"
+
+    def expect(self, text: str) -> Token:
+        token = self.peek()
+        if token is None or token.text != text:
+            found = f"{token.text!r}" if token else "the end"
+            raise _error(f"expected {text!r}, found {found}", token.column if token else len(self.text) + 1)
+        self.pos += 1
+        return token
+
+    def column(self) -> int:
+        token = self.peek()
+        return token.column if token else len(self.text) + 1
+
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise LimitError(
+                f"parentheses nested deeper than {MAX_NESTING} (limit MAX_NESTING)",
+                Location(source=SOURCE, column=self.column()),
+            )
+
+    # ---- grammar ------------------------------------------------------------------------
+    def parse(self) -> list[Any]:
+        if not self.tokens:
+            raise _error("the spec is empty", 1)
+        chain = self.chain()
+        if self.peek() is not None:
+            token = self.peek()
+            raise _error(f"unexpected {token.text!r}; layers are joined with '->'", token.column)  # type: ignore[union-attr]
+        return chain
+
+    def chain(self) -> list[Any]:
+        items = [self.item()]
+        while self.at("->"):
+            self.pos += 1
+            items.append(self.item())
+        return items
+
+    def item(self) -> Any:
+        token = self.peek()
+        if token is None:
+            raise _error("expected a layer, found the end", len(self.text) + 1)
+        if token.kind == "number" and (nxt := self.peek(1)) and nxt.text == "*":
+            count = self.integer(token)
+            self.pos += 2
+            body = self.group() if self.at("(") else [self.item()]
+            return {"sequential": body, "repeat": count}
+        if self.at("("):
+            return {"sequential": self.group()}
+        if token.kind != "name":
+            raise _error(f"expected a layer name, found {token.text!r}", token.column)
+        self.pos += 1
+        if not self.at("("):
+            return token.text
+        return self.call(token.text)
+
+    def group(self) -> list[Any]:
+        self.expect("(")
+        self.nest()
+        body = self.chain()
+        self.expect(")")
+        self.depth -= 1
+        return body
+
+    def call(self, name: str) -> dict[str, Any]:
+        self.expect("(")
+        self.nest()
+        is_block = name.lower() in BLOCKS
+        positional: list[Any] = []
+        keywords: dict[str, Any] = {}
+        while not self.at(")"):
+            token = self.peek()
+            if token is None:
+                raise _error(f"{name}( is never closed", len(self.text) + 1)
+            if token.kind == "name" and (nxt := self.peek(1)) and nxt.text == "=":
+                self.pos += 2
+                if token.text in keywords:
+                    raise _error(f"{name} got {token.text} twice", token.column)
+                body_keyword = is_block and token.text in ("shortcut", "body")
+                keywords[token.text] = self.chain() if body_keyword else self.value()
+            else:
+                if keywords:
+                    raise _error("a positional argument follows a keyword argument", token.column)
+                positional.append(self.chain() if is_block else self.value())
+            if not self.at(")"):
+                self.expect(",")
+        self.expect(")")
+        self.depth -= 1
+        return self.entry(name, positional, keywords)
+
+    def entry(self, name: str, positional: list[Any], keywords: dict[str, Any]) -> dict[str, Any]:
+        meta = {k: keywords.pop(k) for k in META if k in keywords}
+        kind = name.lower()
+        if kind == "sequential":
+            return {"sequential": [layer for body in positional for layer in body], **meta}
+        if kind == "residual":
+            body = positional[0] if positional else keywords.pop("body", [])
+            if len(positional) > 1:
+                raise _error("residual takes one body; give the shortcut as shortcut=...", None)
+            return {"residual": {"body": body, **keywords}, **meta}
+        if kind == "parallel":
+            return {"parallel": {"branches": positional, **keywords}, **meta}
+        return {name: Call(positional, keywords), **meta}
+
+    def value(self) -> Any:
+        token = self.peek()
+        if token is None:
+            raise _error("expected a value, found the end", len(self.text) + 1)
+        if token.text in ("(", "[") and token.kind == "punct":
+            closing = ")" if token.text == "(" else "]"
+            self.pos += 1
+            self.nest()
+            items = []
+            while not self.at(closing):
+                items.append(self.value())
+                if not self.at(closing):
+                    self.expect(",")
+            self.expect(closing)
+            self.depth -= 1
+            return items
+        self.pos += 1
+        if token.kind == "number":
+            if any(c in token.text for c in ".eE"):
+                return float(token.text)
+            return self.integer(token)
+        if token.kind == "string":
+            return token.text[1:-1]
+        if token.kind == "name":
+            return WORDS.get(token.text.lower(), token.text)
+        raise _error(f"expected a value, found {token.text!r}", token.column)
+
+    def integer(self, token: Token) -> int:
+        digits = token.text.lstrip("+-").lstrip("0")
+        if len(digits) > MAX_INT_DIGITS:
+            raise LimitError(
+                f"integer with more than {MAX_INT_DIGITS} digits (limit MAX_INT_DIGITS)",
+                Location(source=SOURCE, column=token.column),
+            )
+        if token.kind != "number" or any(c in token.text for c in ".eE"):
+            raise _error(f"expected an integer, found {token.text!r}", token.column)
+        return int(token.text)
+
+
+def parse_inline(text: str) -> list[Any]:
+    """The entries of an inline spec, in the same form as a YAML ``layers:`` list."""
+    if len(text) > MAX_INLINE_CHARS:
+        raise LimitError(
+            f"the inline spec is longer than {MAX_INLINE_CHARS:,} characters "
+            "(limit MAX_INLINE_CHARS)",
+            Location(source=SOURCE),
+        )
+    return _Parser(text).parse()
+
+
+def looks_inline(text: str) -> bool:
+    """Whether a MODEL argument is an inline spec rather than a path."""
+    return "->" in text or "(" in text or not re.search(r"\.(ya?ml|json)$", text, re.I)

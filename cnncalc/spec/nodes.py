@@ -1,0 +1,52 @@
+"""The model as a tree of nodes: layers, blocks and the places where the spec was wrong.
+
+A node that failed to build is kept as a ``FailedNode`` so the rows before it can still be
+computed; its error is raised when propagation reaches it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import CnncalcError
+from ..layers import LayerType
+
+
+@dataclass(eq=False)
+class Node:
+    type_name: str  # canonical layer type, block kind or defined block's name
+    name: str | None  # given by the spec; None means the default TYPE + position
+    repeat: int = 1
+    trainable: bool = True
+    line: int | None = None
+    rows: int = 1  # rows it expands to, repeat included
+
+
+@dataclass(eq=False)
+class LayerNode(Node):
+    layer: LayerType | None = None
+
+
+@dataclass(eq=False)
+class BlockNode(Node):
+    """sequential (one branch, no merge), residual (body, shortcut) or parallel."""
+
+    kind: str = "sequential"
+    branches: list[list[Node]] = field(default_factory=list)
+    merge: str | None = None
+
+
+@dataclass(eq=False)
+class FailedNode(Node):
+    error: CnncalcError | None = None
+
+
+@dataclass(eq=False)
+class Model:
+    """A parsed model: its name, per-sample input shape (no batch) and top-level nodes."""
+
+    name: str | None
+    input_shape: tuple[int, ...] | None
+    layers: list[Node]
+    source: str
+    rows: int = 0

@@ -1,0 +1,379 @@
+"""The networks in ``configs/`` written by hand in plain ``torch.nn``.
+
+Each builder mirrors one config file layer for layer, so a test can compare cnncalc's
+figures with what PyTorch itself counts. The classic architectures follow torchvision's
+definitions (0.2x) exactly, without importing torchvision.
+
+The published figures live in ``published.py`` so that tests can use them without torch.
+
+Merges follow the model format: a residual is ``merge(body(x), shortcut(x))`` and a
+``concat`` merge joins ``[body, shortcut]`` along the channel dimension.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from published import PUBLISHED  # re-exported: the figures these builders reproduce
+from torch import nn
+
+Shape = tuple[int, ...]
+
+
+# ---- blocks shared by several networks ---------------------------------------------------
+class Residual(nn.Module):
+    """``merge(body(x), shortcut(x))``; the shortcut is the identity when left out."""
+
+    def __init__(
+        self, body: nn.Module, shortcut: nn.Module | None = None, merge: str = "add"
+    ) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut if shortcut is not None else nn.Identity()
+        self.merge = merge
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out, skip = self.body(x), self.shortcut(x)
+        if self.merge == "concat":
+            return torch.cat([out, skip], dim=1)
+        return out + skip
+
+
+def conv_bn(
+    in_channels: int,
+    out_channels: int,
+    kernel_size: int,
+    stride: int = 1,
+    groups: int = 1,
+) -> list[nn.Module]:
+    """Conv without bias, then BatchNorm; ``padding = (kernel_size - 1) // 2``."""
+    padding = (kernel_size - 1) // 2
+    return [
+        nn.Conv2d(
+            in_channels, out_channels, kernel_size, stride, padding, groups=groups, bias=False
+        ),
+        nn.BatchNorm2d(out_channels),
+    ]
+
+
+# ---- small seed networks -----------------------------------------------------------------
+def seed_lenet() -> nn.Module:
+    """The LeNet example of the model format: tanh and average pooling, 1x32x32."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Conv2d(6, 16, 5),
+        nn.Tanh(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.Tanh(),
+        nn.Linear(120, 84),
+        nn.Tanh(),
+        nn.Linear(84, 10),
+    )
+
+
+def seed_keras() -> nn.Module:
+    """The Keras-style network of the seed notes, 1x28x28."""
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 5),  # 28 -> 24
+        nn.Tanh(),
+        nn.Conv2d(4, 8, 3),  # 24 -> 22
+        nn.Tanh(),
+        nn.MaxPool2d(2),  # 22 -> 11
+        nn.Conv2d(8, 16, 3),  # 11 -> 9
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 9 -> 4 (floor of 4.5)
+        nn.Flatten(),
+        nn.Linear(16 * 4 * 4, 128),
+        nn.Tanh(),
+        nn.Linear(128, 10),
+        nn.Softmax(dim=1),
+    )
+
+
+def lenet5() -> nn.Module:
+    """LeNet-5 as PyTorch courses write it for 28x28 MNIST: padding 2 on the first conv."""
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5, padding=2),
+        nn.Sigmoid(),
+        nn.AvgPool2d(2, stride=2),
+        nn.Conv2d(6, 16, 5),
+        nn.Sigmoid(),
+        nn.AvgPool2d(2, stride=2),
+        nn.Flatten(),
+        nn.Linear(16 * 5 * 5, 120),
+        nn.Sigmoid(),
+        nn.Linear(120, 84),
+        nn.Sigmoid(),
+        nn.Linear(84, 10),
+    )
+
+
+# ---- AlexNet and VGG-16 ------------------------------------------------------------------
+def alexnet(num_classes: int = 1000) -> nn.Module:
+    """torchvision ``alexnet``."""
+    features = nn.Sequential(
+        nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(64, 192, kernel_size=5, padding=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+        nn.Conv2d(192, 384, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(384, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(256, 256, kernel_size=3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2),
+    )
+    classifier = nn.Sequential(
+        nn.Dropout(0.5),
+        nn.Linear(256 * 6 * 6, 4096),
+        nn.ReLU(inplace=True),
+        nn.Dropout(0.5),
+        nn.Linear(4096, 4096),
+        nn.ReLU(inplace=True),
+        nn.Linear(4096, num_classes),
+    )
+    return nn.Sequential(features, nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(), classifier)
+
+
+# (output channels, 3x3 convs) per stage; each stage ends with a 2x2 max-pool
+VGG16_STAGES = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+
+def vgg16(num_classes: int = 1000) -> nn.Module:
+    """torchvision ``vgg16`` (configuration D, no batch norm)."""
+    layers: list[nn.Module] = []
+    in_channels = 3
+    for channels, convs in VGG16_STAGES:
+        for _ in range(convs):
+            layers += [nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU(inplace=True)]
+            in_channels = channels
+        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+    classifier = nn.Sequential(
+        nn.Linear(512 * 7 * 7, 4096),
+        nn.ReLU(inplace=True),
+        nn.Dropout(0.5),
+        nn.Linear(4096, 4096),
+        nn.ReLU(inplace=True),
+        nn.Dropout(0.5),
+        nn.Linear(4096, num_classes),
+    )
+    return nn.Sequential(
+        nn.Sequential(*layers), nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(), classifier
+    )
+
+
+# ---- ResNet v1.5 -------------------------------------------------------------------------
+def basic_block(in_channels: int, planes: int, stride: int = 1) -> nn.Module:
+    """torchvision ``BasicBlock``: two 3x3 convs; ReLU after the addition."""
+    body = nn.Sequential(
+        *conv_bn(in_channels, planes, 3, stride), nn.ReLU(inplace=True), *conv_bn(planes, planes, 3)
+    )
+    shortcut = None
+    if stride != 1 or in_channels != planes:
+        shortcut = nn.Sequential(*conv_bn(in_channels, planes, 1, stride))
+    return nn.Sequential(Residual(body, shortcut), nn.ReLU(inplace=True))
+
+
+def bottleneck(in_channels: int, width: int, stride: int = 1) -> nn.Module:
+    """torchvision ``Bottleneck`` (v1.5: the stride is on the 3x3 conv); expansion 4."""
+    out_channels = width * 4
+    body = nn.Sequential(
+        *conv_bn(in_channels, width, 1),
+        nn.ReLU(inplace=True),
+        *conv_bn(width, width, 3, stride),
+        nn.ReLU(inplace=True),
+        *conv_bn(width, out_channels, 1),
+    )
+    shortcut = None
+    if stride != 1 or in_channels != out_channels:
+        shortcut = nn.Sequential(*conv_bn(in_channels, out_channels, 1, stride))
+    return nn.Sequential(Residual(body, shortcut), nn.ReLU(inplace=True))
+
+
+def resnet(
+    block: Callable[[int, int, int], nn.Module],
+    expansion: int,
+    blocks_per_stage: tuple[int, int, int, int],
+    num_classes: int = 1000,
+) -> nn.Module:
+    """torchvision ``ResNet``: a 7x7 stem, four stages of 64/128/256/512 planes, a linear head."""
+    layers: list[nn.Module] = [
+        *conv_bn(3, 64, 7, stride=2),
+        nn.ReLU(inplace=True),
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+    ]
+    in_channels = 64
+    for stage, (planes, count) in enumerate(
+        zip((64, 128, 256, 512), blocks_per_stage, strict=True)
+    ):
+        stride = 1 if stage == 0 else 2
+        stage_blocks = []
+        for index in range(count):
+            stage_blocks.append(block(in_channels, planes, stride if index == 0 else 1))
+            in_channels = planes * expansion
+        layers.append(nn.Sequential(*stage_blocks))
+    layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(512 * expansion, num_classes)]
+    return nn.Sequential(*layers)
+
+
+def resnet18() -> nn.Module:
+    return resnet(basic_block, 1, (2, 2, 2, 2))
+
+
+def resnet50() -> nn.Module:
+    return resnet(bottleneck, 4, (3, 4, 6, 3))
+
+
+# ---- MobileNetV2 -------------------------------------------------------------------------
+def conv_bn_relu6(
+    in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, groups: int = 1
+) -> list[nn.Module]:
+    """torchvision ``Conv2dNormActivation`` with ReLU6."""
+    return [
+        *conv_bn(in_channels, out_channels, kernel_size, stride, groups),
+        nn.ReLU6(inplace=True),
+    ]
+
+
+def inverted_residual(
+    in_channels: int, out_channels: int, stride: int, expand_ratio: int
+) -> nn.Module:
+    """torchvision ``InvertedResidual``: expand 1x1, depthwise 3x3, project 1x1 (linear)."""
+    hidden = in_channels * expand_ratio
+    layers: list[nn.Module] = []
+    if expand_ratio != 1:
+        layers += conv_bn_relu6(in_channels, hidden, kernel_size=1)
+    layers += conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden)
+    layers += conv_bn(hidden, out_channels, 1)
+    body = nn.Sequential(*layers)
+    if stride == 1 and in_channels == out_channels:
+        return Residual(body)
+    return body
+
+
+# (expand ratio t, output channels c, repeats n, first stride s), width multiplier 1.0
+MOBILENETV2_SETTINGS = [
+    (1, 16, 1, 1),
+    (6, 24, 2, 2),
+    (6, 32, 3, 2),
+    (6, 64, 4, 2),
+    (6, 96, 3, 1),
+    (6, 160, 3, 2),
+    (6, 320, 1, 1),
+]
+
+
+def mobilenet_v2(num_classes: int = 1000) -> nn.Module:
+    """torchvision ``mobilenet_v2`` (width 1.0, last channel 1280)."""
+    features: list[nn.Module] = [nn.Sequential(*conv_bn_relu6(3, 32, stride=2))]
+    in_channels = 32
+    for t, c, n, s in MOBILENETV2_SETTINGS:
+        for index in range(n):
+            features.append(inverted_residual(in_channels, c, s if index == 0 else 1, t))
+            in_channels = c
+    features.append(nn.Sequential(*conv_bn_relu6(in_channels, 1280, kernel_size=1)))
+    return nn.Sequential(
+        nn.Sequential(*features),
+        nn.AdaptiveAvgPool2d((1, 1)),
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Linear(1280, num_classes),
+    )
+
+
+# ---- U-Net -------------------------------------------------------------------------------
+def double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
+    """Two 3x3 convs with padding 1 (sizes preserved), each followed by ReLU."""
+    return nn.Sequential(
+        nn.Conv2d(in_channels, out_channels, 3, padding=1),
+        nn.ReLU(inplace=True),
+        nn.Conv2d(out_channels, out_channels, 3, padding=1),
+        nn.ReLU(inplace=True),
+    )
+
+
+def unet_level(channels: int, inner: nn.Module | None) -> nn.Module:
+    """One level below the top: pool, convs, the deeper levels, then up-sample.
+
+    Wrapped in a concatenating residual so the up-sampled features are joined with the
+    level's input (the skip connection).
+    """
+    layers: list[nn.Module] = [nn.MaxPool2d(2), double_conv(channels // 2, channels)]
+    if inner is not None:
+        layers += [inner, double_conv(channels * 2, channels)]
+    layers.append(nn.ConvTranspose2d(channels, channels // 2, kernel_size=2, stride=2))
+    return Residual(nn.Sequential(*layers), merge="concat")
+
+
+def unet(in_channels: int = 1, num_classes: int = 2, base: int = 64, depth: int = 4) -> nn.Module:
+    """U-Net (Ronneberger et al. 2015) with padded convs: 4 down and 4 up levels."""
+    inner: nn.Module | None = None
+    for level in range(depth, 0, -1):
+        inner = unet_level(base * 2**level, inner)
+    assert inner is not None
+    return nn.Sequential(
+        double_conv(in_channels, base),
+        inner,
+        double_conv(base * 2, base),
+        nn.Conv2d(base, num_classes, kernel_size=1),
+    )
+
+
+# ---- the table the tests use -------------------------------------------------------------
+REFERENCE: dict[str, tuple[Callable[[], nn.Module], Shape]] = {
+    "seed-lenet.yaml": (seed_lenet, (1, 32, 32)),
+    "seed-keras.yaml": (seed_keras, (1, 28, 28)),
+    "lenet5.yaml": (lenet5, (1, 28, 28)),
+    "alexnet.yaml": (alexnet, (3, 224, 224)),
+    "vgg16.yaml": (vgg16, (3, 224, 224)),
+    "resnet18.yaml": (resnet18, (3, 224, 224)),
+    "resnet50.yaml": (resnet50, (3, 224, 224)),
+    "mobilenetv2.yaml": (mobilenet_v2, (3, 224, 224)),
+    "unet.yaml": (unet, (1, 256, 256)),
+}
+
+
+# ---- counting as PyTorch sees it ---------------------------------------------------------
+def count_params(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def run(module: nn.Module, input_shape: Shape) -> tuple[Shape, int]:
+    """Output shape and MACs of a batch-1 forward pass.
+
+    FlopCounterMode counts 2 FLOPs per multiply-accumulate of conv and linear layers and
+    ignores bias additions, so half its total is the MAC count cnncalc reports.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    module.eval()
+    counter = FlopCounterMode(display=False)
+    with torch.no_grad(), counter:
+        out = module(torch.randn(1, *input_shape))
+    return tuple(out.shape), counter.get_total_flops() // 2
+
+
+def main() -> None:
+    """Print every builder's figures and check the classic ones against the published ones."""
+    for name, (build, shape) in REFERENCE.items():
+        model = build()
+        params = count_params(model)
+        out_shape, macs = run(model, shape)
+        print(f"{name:18} output {out_shape}  params {params:,}  MACs {macs:,}")
+        if name in PUBLISHED:
+            published = PUBLISHED[name]
+            assert params == published["params"], (name, params)
+            assert macs == published["macs"], (name, macs)
+            assert f"{round(macs / 1e9, 2):.2f}" == published["gmacs"], (name, macs)
+
+
+if __name__ == "__main__":
+    main()
