@@ -29,6 +29,11 @@ def human(n: int | float) -> str:
     return f"{value:.{decimals}f}{UNITS[unit]}"
 
 
+def with_human(n: int) -> str:
+    """``25,557,032 (25.6 M)``; small numbers need no second spelling."""
+    return f"{n:,} ({human(n)})" if abs(n) >= 1000 else f"{n:,}"
+
+
 def human_bytes(n: int) -> str:
     value, unit = float(n), 0
     names = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
@@ -172,13 +177,16 @@ VIEWS = {"shapes": (SHAPES_COLUMNS, shapes_cells), "params": (PARAMS_COLUMNS, pa
 
 def summary_lines(report: Report, view: str) -> list[str]:
     t = report.totals
-    lines = [f"output: {shape_text(report.output_shape)}" if report.output_shape else "output: -"]
+    if report.error is not None:
+        lines = [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
+    else:
+        lines = [f"output: {shape_text(report.output_shape)}"]
     if view == "params":
         lines += [
-            f"params: {t.params:,} ({human(t.params)})",
+            f"params: {with_human(t.params)}",
             f"  trainable: {t.trainable_params:,}  non-trainable: {t.non_trainable_params:,}  buffers: {t.buffers:,}",
-            f"MACs: {t.macs:,} ({human(t.macs)})",
-            f"FLOPs: {t.flops:,} ({human(t.flops)})",
+            f"MACs: {with_human(t.macs)}",
+            f"FLOPs: {with_human(t.flops)}",
             f"memory ({report.dtype}): params {human_bytes(t.param_bytes)}, activations {human_bytes(t.activation_bytes)}",
         ]
     return lines

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from math import prod
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from types import SimpleNamespace
 
 from ..errors import ShapeError, SpecError, Location
 
@@ -34,7 +34,30 @@ class FlatShape(tuple):  # type: ignore[type-arg]
         made.factors = factors
         return made
 
-ARGS_CONFIG = ConfigDict(extra="forbid", frozen=True, defer_build=True, validate_default=True)
+
+
+class Arguments(SimpleNamespace):
+    """A layer's validated arguments, by PyTorch name."""
+
+
+def build_validator(fields: dict[str, tuple[Any, Any]]) -> Any:
+    """A pydantic-core validator of a mapping of arguments: every field's own validating
+    function, defaults validated too, unknown names refused. Built on first use of a layer
+    type, so a run pays only for the types its model uses."""
+    from pydantic_core import SchemaValidator
+    from pydantic_core import core_schema as cs
+
+    schema_fields = {}
+    for name, (check, default) in fields.items():
+        inner = cs.no_info_plain_validator_function(check)
+        if default is None:  # an argument that defaults to null may be given as null
+            inner = cs.nullable_schema(inner)
+        if default is ...:
+            schema_fields[name] = cs.typed_dict_field(inner, required=True)
+        else:
+            with_default = cs.with_default_schema(inner, default=default, validate_default=True)
+            schema_fields[name] = cs.typed_dict_field(with_default, required=False)
+    return SchemaValidator(cs.typed_dict_schema(schema_fields, extra_behavior="forbid"))
 
 
 def show_shape(shape: Shape) -> str:
@@ -60,9 +83,9 @@ class Window:
 class LayerType:
     """One layer type. Subclasses set the class attributes and override the formulas.
 
-    ``fields`` maps argument names (PyTorch's) to ``(type, default)`` as pydantic's
-    ``create_model`` takes them; ``positional`` is PyTorch's positional order with the
-    inferred argument left out.
+    ``fields`` maps argument names (PyTorch's) to ``(validator, default)``, ``...`` for a
+    required one; ``positional`` is PyTorch's positional order with the inferred argument
+    left out.
     """
 
     type_name: ClassVar[str]
@@ -75,19 +98,17 @@ class LayerType:
     variadic: ClassVar[str | None] = None  # the argument that takes every positional value
     flops_per_element: ClassVar[int] = 0
     receptive: ClassVar[str] = "pointwise"  # "pointwise" | "window" | "reset"
-    _model: ClassVar[type[BaseModel] | None] = None
+    _validator: ClassVar[Any] = None
 
-    def __init__(self, args: BaseModel) -> None:
+    def __init__(self, args: Arguments) -> None:
         self.args = args
 
     # ---- construction from a spec entry -------------------------------------------------
     @classmethod
-    def args_model(cls) -> type[BaseModel]:
-        if cls.__dict__.get("_model") is None:
-            cls._model = create_model(  # type: ignore[call-overload]
-                f"{cls.__name__}Args", __config__=ARGS_CONFIG, **cls.fields
-            )
-        return cls._model  # type: ignore[return-value]
+    def validator(cls) -> Any:
+        if cls.__dict__.get("_validator") is None:
+            cls._validator = build_validator(cls.fields)
+        return cls._validator
 
     @classmethod
     def from_arguments(
@@ -111,13 +132,15 @@ class LayerType:
             if name in values:
                 raise SpecError(f"{label} got {name} both by position and by name")
             values[name] = value
+        from pydantic_core import ValidationError
+
         try:
-            return cls(cls.args_model().model_validate(values))
+            return cls(Arguments(**cls.validator().validate_python(values)))
         except ValidationError as exc:
             raise cls._spec_error(exc, label) from None
 
     @classmethod
-    def _spec_error(cls, exc: ValidationError, label: str) -> SpecError:
+    def _spec_error(cls, exc: Any, label: str) -> SpecError:
         error = exc.errors(include_url=False)[0]
         field = str(error["loc"][0]) if error["loc"] else ""
         if error["type"] == "missing":

@@ -1,17 +1,16 @@
 """Argument types of layers: plain validators that normalise a value the way torch's
 ``_single``/``_pair``/``_triple`` do and raise one clean message when it is wrong.
 
-Each factory returns an ``Annotated`` type for a pydantic field. A ``PlainValidator`` does
-all the work, so pydantic reports exactly one error per bad argument, never one per union
-member.
+Each factory returns the validating function; ``LayerType.validator`` wraps them in a
+pydantic-core schema, which reports exactly one error per bad argument with its location,
+never one per union member.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import PlainValidator
 from pydantic_core import PydanticCustomError
 
 from ..limits import MAX_DIMENSION
@@ -44,8 +43,9 @@ def check_int(value: Any, minimum: int | None = None, maximum: int | None = None
     return value
 
 
-def _validator(fn: Callable[[Any], Any], python_type: Any = Any) -> Any:
-    return Annotated[python_type, PlainValidator(fn)]
+def _validator(fn: Callable[[Any], Any], python_type: Any = Any) -> Callable[[Any], Any]:
+    """The validating function itself; ``python_type`` documents what it returns."""
+    return fn
 
 
 def Int(minimum: int | None = None, maximum: int | None = None) -> Any:

@@ -72,7 +72,7 @@ class Builder:
     ) -> list[Node]:
         if not isinstance(entries, list):
             raise SpecError(
-                f"expected a list of layers, got {type(entries).__name__}",
+                f"expected a list of layers, got {type(entries).__name__.replace('Line', '').lower()}",
                 Location(source=self.source, line=line_of(entries, line)),
             )
         lines = getattr(entries, "lines", None) or [line_of(entries, line)] * len(entries)

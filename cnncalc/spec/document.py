@@ -73,7 +73,7 @@ def build_model(document: Any, source: str) -> Model:
     if not isinstance(document, dict):
         raise SpecError(
             "a model file is a mapping with input and layers (see SPEC §1), got "
-            f"{type(document).__name__}",
+            f"{'a list' if isinstance(document, list) else type(document).__name__}",
             Location(source=source),
         )
     unknown = [k for k in document if k not in TOP_KEYS]

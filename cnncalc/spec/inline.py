@@ -174,10 +174,21 @@ class _Parser:
                     raise _error("a positional argument follows a keyword argument", token.column)
                 positional.append(self.chain() if is_block else self.value())
             if not self.at(")"):
-                self.expect(",")
+                self.expect_separator(name)
         self.expect(")")
         self.depth -= 1
         return self.entry(name, positional, keywords)
+
+    def expect_separator(self, name: str) -> None:
+        token = self.peek()
+        if token is None:
+            raise _error(f"{name}( is never closed: expected ')'", len(self.text) + 1)
+        if token.text != ",":
+            raise _error(
+                f"expected ',' or ')' in the arguments of {name}, found {token.text!r}",
+                token.column,
+            )
+        self.pos += 1
 
     def entry(self, name: str, positional: list[Any], keywords: dict[str, Any]) -> dict[str, Any]:
         meta = {k: keywords.pop(k) for k in META if k in keywords}
