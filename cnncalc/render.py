@@ -47,8 +47,8 @@ def shape_text(shape: tuple[int, ...] | None) -> str:
     return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
 
 
-def dims_text(values: tuple[int, ...] | None) -> str:
-    return "" if values is None else "×".join(str(v) for v in values)
+def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
+    return "" if values is None else joiner.join(str(v) for v in values)
 
 
 def padding_text(row: Row) -> str:
@@ -146,6 +146,7 @@ SHAPES_COLUMNS = (
     "dilation",
     "receptive field",
     "jump",
+    "rf start",
 )
 PARAMS_COLUMNS = ("#", "name", "type", "output", "params", "MACs", "FLOPs", "params %", "FLOPs %")
 
@@ -160,6 +161,7 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
         row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
         dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
         dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
+        dims_text(row.rf_start, ", "),
     ]  # fmt: skip
 
 
@@ -222,6 +224,11 @@ def render_table(
     ) + "\n"
 
 
+def csv_dims(values: tuple[int, ...] | None) -> str:
+    """Per-dimension values for scripts: ``3x3``, ASCII only."""
+    return dims_text(values, "x")
+
+
 def render_csv(
     report: Report, view: str, extra_columns: tuple[str, ...] = (),
     extra_cells: Callable[[Row], list[Any]] | None = None,
@@ -239,9 +246,9 @@ def render_csv(
         writer.writerow([
             row.index, row.name, row.type, input_text(row), shape_text(row.output_shape), row.params,
             str(row.trainable).lower(), row.buffers, row.macs, row.flops,
-            dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
-            dims_text(w.dilation) if w else "", dims_text(row.receptive_field), dims_text(row.jump),
-            dims_text(row.rf_start),
+            csv_dims(w.kernel if w else None), csv_dims(w.stride if w else None),
+            padding_text(row).replace("×", "x"), csv_dims(w.dilation if w else None),
+            csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
             *(extra_cells(row) if extra_cells else []),
         ])  # fmt: skip
         yield buffer.getvalue()
