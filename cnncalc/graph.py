@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import CnncalcError, Location, ShapeError, SpecError
 from .layers import LayerType, Window, numel, show_shape
+from .limits import MAX_DIMENSION
 from .report import DTYPE_BYTES, Merge, Report, Row, totals_of
 from .spec import BlockNode, FailedNode, LayerNode, Model, Node
 
@@ -97,6 +98,11 @@ class Propagation:
     ) -> Row:
         try:
             out = layer.output_shape(shape)
+            if max(out, default=0) > MAX_DIMENSION:
+                raise ShapeError(
+                    f"{layer.type_name} output {show_shape(out)} has a dimension above "
+                    f"{MAX_DIMENSION:,} (limit MAX_DIMENSION)"
+                )
             window = layer.window(shape) if layer.receptive == "window" else None
         except CnncalcError as exc:
             raise self.fail(exc, name, node.line) from None

@@ -7,6 +7,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
+from ..limits import MAX_DIMENSION
 from .base import FlatShape, LayerType, Shape, show_shape
 from .conv import dims
 from .fields import (
@@ -295,7 +296,10 @@ class Upsample(LayerType):
             out = self._per_dim(a.size, spatial, "size")
         else:
             factors = self._per_dim(a.scale_factor, spatial, "scale_factor")
-            out = tuple(int(float(n) * float(f)) for n, f in zip(shape[2:], factors))
+            scaled = [float(n) * float(f) for n, f in zip(shape[2:], factors)]
+            if max(scaled) > MAX_DIMENSION:
+                raise self.fail(f"scale_factor makes a dimension above {MAX_DIMENSION:,}")
+            out = tuple(int(v) for v in scaled)  # PyTorch truncates L·scale in double precision
         if min(out) < 1:
             raise self.fail(f"output size {dims(out)} is below 1 for input {show_shape(shape)}")
         return (*shape[:2], *out)

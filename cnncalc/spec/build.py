@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import CnncalcError, LimitError, Location, SpecError
 from ..layers import LayerType, find_type
 from ..layers.activation import ACTIVATION_NAMES
-from ..limits import MAX_DEFINE_DEPTH, MAX_LAYERS, MAX_REPEAT
+from ..limits import MAX_DEFINE_DEPTH, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
 from .expressions import substitute
 from .inline import Call
 from .nodes import BlockNode, FailedNode, LayerNode, Node
@@ -62,6 +62,7 @@ class Builder:
     def __init__(self, defines: Mapping[str, Define], source: str) -> None:
         self.defines = defines
         self.source = source
+        self.depth = 0  # blocks open around the entry being built, defined blocks included
 
     def nodes(
         self,
@@ -76,8 +77,16 @@ class Builder:
                 Location(source=self.source, line=line_of(entries, line)),
             )
         lines = getattr(entries, "lines", None) or [line_of(entries, line)] * len(entries)
-        built = [self.node(e, params, stack, ln) for e, ln in zip(entries, lines)]
-        return built
+        self.depth += 1
+        try:
+            if self.depth > MAX_NESTING:
+                raise LimitError(
+                    f"blocks nested deeper than {MAX_NESTING} levels, defined blocks "
+                    "included (limit MAX_NESTING)"
+                )
+            return [self.node(e, params, stack, ln) for e, ln in zip(entries, lines)]
+        finally:
+            self.depth -= 1
 
     def node(
         self, entry: Any, params: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
