@@ -134,18 +134,18 @@ def layers_command(fmt: str) -> None:
     emit(render_catalogue(catalogue(), fmt))
 
 
-def register_optional_commands() -> None:
-    try:  # TEMP until tutor lands
-        from .tutor.commands import conv, explain, solve
-    except ImportError:
-        return
+def register_tutor_commands() -> None:
+    """The single-layer helpers live in ``cnncalc.tutor``; they take no MODEL."""
+    from .tutor.commands import conv, explain, solve
 
     for command in (conv, solve, explain):
         cli.add_command(command)
 
 
+register_tutor_commands()
+
+
 def main() -> None:
-    register_optional_commands()
     try:
         cli(prog_name="cnncalc")
     except CnncalcError as exc:  # a library error that escaped a command

@@ -16,6 +16,7 @@ import itertools
 import json
 import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from math import prod
@@ -23,11 +24,10 @@ from typing import Literal
 
 from ..errors import ShapeError, SpecError
 from .formula import (
-    Padding,
     LayerWork,
+    Padding,
     broadcast,
     describe_ranges,
-    parse_ints,
     show_decimal,
     show_fraction,
     work_out_layer,
@@ -97,7 +97,9 @@ def parse_numbers(text: str, what: str) -> Numbers:
         if last < first:
             raise SpecError(f"{what} range {text} is empty: {last} < {first}")
         if last - first + 1 > MAX_VALUES:
-            raise SpecError(f"{what} range {text} holds {last - first + 1:,} numbers, more than {MAX_VALUES:,}")
+            raise SpecError(
+                f"{what} range {text} holds {last - first + 1:,} numbers, more than {MAX_VALUES:,}"
+            )
         values = tuple(Fraction(v) for v in range(first, last + 1))
         return Numbers(values, (len(values),))
     if text.startswith("["):
@@ -133,7 +135,9 @@ def parse_json_numbers(text: str, what: str) -> Numbers:
             parse_constant=reject,
         )
     except json.JSONDecodeError as error:
-        raise SpecError(f"{what} is not a valid JSON list: {error.msg} at character {error.pos + 1}") from None
+        raise SpecError(
+            f"{what} is not a valid JSON list: {error.msg} at character {error.pos + 1}"
+        ) from None
     shape = nested_shape(data, what)
     values = tuple(flatten(data))
     if len(values) > MAX_VALUES:
@@ -197,9 +201,7 @@ def full_input_shape(view: Shape, nd: int) -> tuple[Shape, bool, bool]:
     raise SpecError(f"a {nd}-D view is {forms}, got {show_shape(view)}; use --dims to choose")
 
 
-def weight_shape(
-    weight: Numbers, kernel: Shape | None, nd: int, in_channels: int
-) -> Shape:
+def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: int) -> Shape:
     """The full ``(C_out, C_in, *kernel)`` shape of a given weight.
 
     Nested: 1-D ``(k)``, ``(C_in, k)``, ``(C_out, C_in, k)``; 2-D ``(kh, kw)``,
@@ -207,7 +209,7 @@ def weight_shape(
     the count leaves over ``C_in·prod(kernel)``.
     """
     shape = weight.shape
-    if len(shape) == 1 and kernel is not None and (nd > 1 or in_channels > 1 or shape[0] != kernel[0]):
+    if len(shape) == 1 and kernel is not None:
         sizes = tuple(int(k) for k in broadcast(kernel, nd, "kernel"))
         per_filter = in_channels * prod(sizes)
         if len(weight.values) % per_filter:
@@ -218,23 +220,61 @@ def weight_shape(
         return (len(weight.values) // per_filter, in_channels, *sizes)
     missing = nd + 2 - len(shape)
     if missing < 0 or (len(shape) == 1 and nd > 1):
-        forms = "(k), (C_in, k) or (C_out, C_in, k)" if nd == 1 else "(kh, kw), (C_in, kh, kw) or (C_out, C_in, kh, kw)"
+        forms = (
+            "(k), (C_in, k) or (C_out, C_in, k)"
+            if nd == 1
+            else "(kh, kw), (C_in, kh, kw) or (C_out, C_in, kh, kw)"
+        )
         raise SpecError(
             f"a {nd}-D weight is nested as {forms}, got shape {show_shape(shape)}; a flat list "
             "needs --kernel"
         )
     full = (1,) * missing + shape
     if full[1] != in_channels:
+        hint = (
+            "; a flat list with --kernel K is read as (C_out, C_in, K)" if len(shape) == 1 else ""
+        )
         raise SpecError(
             f"weight {show_shape(shape)} has {full[1]} input channel{'s' if full[1] != 1 else ''} "
-            f"but the input has {in_channels}"
+            f"but the input has {in_channels}{hint}"
         )
     if kernel is not None and tuple(broadcast(kernel, nd, "kernel")) != full[2:]:
-        raise SpecError(f"--kernel {'x'.join(map(str, kernel))} disagrees with the weight's kernel {show_shape(full[2:])}")
+        raise SpecError(
+            f"--kernel {'x'.join(map(str, kernel))} disagrees with the weight's kernel {show_shape(full[2:])}"
+        )
     return full
 
 
 # --------------------------------------------------------------------------- work
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A layer resolved for working out. Shapes are full (``(N, C, *spatial)`` and
+    ``(C_out, C_in, *kernel)``), values row-major; ``has_batch``/``keep_channels`` say which
+    leading dimensions the shown output keeps."""
+
+    op: Op
+    shape: Shape
+    values: tuple[Fraction, ...]
+    weight_shape: Shape | None
+    weight: tuple[Fraction, ...] | None
+    bias: tuple[Fraction, ...] | None
+    out_channels: int
+    work: LayerWork
+    has_batch: bool
+    keep_channels: bool
+
+    def output_indices(self) -> Iterator[Shape]:
+        """Every ``(n, c_out, *position)`` of the output, row-major."""
+        sizes = (self.shape[0], self.out_channels, *self.work.output_size)
+        return itertools.product(*(range(n) for n in sizes))
+
+    def shown(self, index: Shape) -> Shape:
+        """An index or shape of the full output as the output is shown."""
+        n, channel, *position = index
+        batch = (n,) if self.has_batch else ()
+        return (*batch, *((channel,) if self.keep_channels else ()), *position)
 
 
 def explain(
@@ -256,72 +296,102 @@ def explain(
     rng = random.Random(seed)
     notes: list[str] = []
     if values is None:
-        if view is None:
-            raise SpecError("give --values, or --view for random values")
-        if prod(view) > MAX_VALUES or min(view) < 1:
-            raise SpecError(f"--view {show_shape(view)} must hold 1 to {MAX_VALUES:,} numbers")
-        values = Numbers(tuple(Fraction(rng.randint(*RANDOM_VALUES)) for _ in range(prod(view))), view)
-        notes.append(f"input: random integers {RANDOM_VALUES[0]}..{RANDOM_VALUES[1]} (seed {seed})")
-    view = view or values.shape
-    if min(view) < 1 or prod(view) != len(values.values):
-        raise SpecError(
-            f"--view {show_shape(view)} holds {prod(view)} numbers but the values are {len(values.values)}"
-        )
+        values = random_values(view, rng, seed, notes)
+    view = checked_view(view or values.shape, values)
     nd = spatial_rank(dims, kernel, weight, len(view))
     shape, has_batch, has_channels = full_input_shape(view, nd)
     if op == "conv":
-        weight_full, weight_values, out_channels = conv_weight(weight, kernel, nd, shape[1], rng, seed, notes)
-        kernel_sizes = weight_full[2:]
+        full, weight_values = conv_weight(weight, kernel, nd, shape[1], rng, seed, notes)
+        kernel_sizes, out_channels = full[2:], full[0]
     else:
-        if weight is not None or bias is not None:
-            raise SpecError(f"{op} has no weight or bias")
-        if kernel is None:
-            raise SpecError(f"{op} needs --kernel")
-        if any(isinstance(p, str) for p in padding):
-            raise SpecError(f"{op} takes integer padding (PyTorch's pooling takes no padding words)")
-        if op == "avgpool" and any(d != 1 for d in dilation):
-            raise SpecError("avgpool has no dilation (PyTorch's AvgPool takes none)")
-        weight_full, weight_values, out_channels = None, None, shape[1]
-        kernel_sizes = tuple(int(k) for k in broadcast(kernel, nd, "kernel"))
-    biases = conv_bias(bias, out_channels) if bias is not None else None
-    work = work_out_layer(
-        "conv" if op == "conv" else "pool", shape[2:], kernel_sizes, stride, padding, dilation
+        check_pooling_options(op, weight, bias, kernel, padding, dilation)
+        full, weight_values, out_channels = None, None, shape[1]
+        kernel_sizes = tuple(int(k) for k in broadcast(kernel or (), nd, "kernel"))
+    kind = "conv" if op == "conv" else "pool"
+    work = work_out_layer(kind, shape[2:], kernel_sizes, stride, padding, dilation)
+    layer = Layer(
+        op=op,
+        shape=shape,
+        values=values.values,
+        weight_shape=full,
+        weight=weight_values,
+        bias=None if bias is None else conv_bias(bias, out_channels),
+        out_channels=out_channels,
+        work=work,
+        has_batch=has_batch,
+        keep_channels=has_channels or (op == "conv" and out_channels > 1),
     )
-    out_spatial = work.output_size
-    per_output = (shape[1] if op == "conv" else 1) * prod(kernel_sizes)
-    outputs = shape[0] * out_channels * prod(out_spatial)
-    if outputs * per_output > MAX_TERMS:
-        raise ShapeError(
-            f"explain writes out at most {MAX_TERMS:,} products; this {op} needs "
-            f"{outputs * per_output:,} ({outputs:,} outputs × {per_output:,} each); use a smaller "
-            "input or kernel"
-        )
-    keep_channels = has_channels or (op == "conv" and out_channels > 1)
-    terms = tuple(
-        work_out_element(op, values.values, shape, weight_values, weight_full, biases, work, index, has_batch, keep_channels)
-        for index in itertools.product(range(shape[0]), range(out_channels), *(range(n) for n in out_spatial))
-    )
-    notes.extend(coverage_notes(work))
-    shown_out = (
-        *((shape[0],) if has_batch else ()), *((out_channels,) if keep_channels else ()), *out_spatial
-    )  # fmt: skip
+    check_term_count(layer)
+    terms = tuple(work_out_element(layer, index) for index in layer.output_indices())
     return Explanation(
         op=op,
         name=f"{op}{nd}d",
         input_shape=view,
         input_values=values.values,
-        weight_shape=weight_full,
+        weight_shape=full,
         weight_values=weight_values,
-        bias=biases,
+        bias=layer.bias,
         kernel=kernel_sizes,
         stride=tuple(d.stride for d in work.dimensions),
         padding=tuple((d.pad_left, d.pad_right) for d in work.dimensions),
         dilation=tuple(d.dilation for d in work.dimensions),
-        output_shape=shown_out,
+        output_shape=layer.shown((shape[0], out_channels, *work.output_size)),
         output_values=tuple(t.value for t in terms),
         terms=terms,
-        notes=tuple(notes),
+        notes=(*notes, *coverage_notes(work)),
     )
+
+
+def random_values(view: Shape | None, rng: random.Random, seed: int, notes: list[str]) -> Numbers:
+    """Random integers in ``RANDOM_VALUES`` for the shape ``view``."""
+    if view is None:
+        raise SpecError("give --values, or --view for random values")
+    if min(view) < 1 or prod(view) > MAX_VALUES:
+        raise SpecError(f"--view {show_shape(view)} must hold 1 to {MAX_VALUES:,} numbers")
+    notes.append(f"input: random integers {RANDOM_VALUES[0]}..{RANDOM_VALUES[1]} (seed {seed})")
+    return Numbers(tuple(Fraction(rng.randint(*RANDOM_VALUES)) for _ in range(prod(view))), view)
+
+
+def checked_view(view: Shape, values: Numbers) -> Shape:
+    """``view`` when it holds exactly the values given."""
+    if min(view) < 1 or prod(view) != len(values.values):
+        raise SpecError(
+            f"--view {show_shape(view)} holds {prod(view)} numbers but the values are "
+            f"{len(values.values)}"
+        )
+    return view
+
+
+def check_pooling_options(
+    op: Op,
+    weight: Numbers | None,
+    bias: Numbers | None,
+    kernel: Shape | None,
+    padding: tuple[Padding, ...],
+    dilation: Shape,
+) -> None:
+    """What PyTorch's MaxPool/AvgPool take: a kernel, integer padding, dilation for max only."""
+    if weight is not None or bias is not None:
+        raise SpecError(f"{op} has no weight or bias")
+    if kernel is None:
+        raise SpecError(f"{op} needs --kernel")
+    if any(isinstance(p, str) for p in padding):
+        raise SpecError(f"{op} takes integer padding (PyTorch's pooling takes no padding words)")
+    if op == "avgpool" and any(d != 1 for d in dilation):
+        raise SpecError("avgpool has no dilation (PyTorch's AvgPool takes none)")
+
+
+def check_term_count(layer: Layer) -> None:
+    """Refuse more than ``MAX_TERMS`` products (window elements for pooling)."""
+    kernel = prod(d.kernel for d in layer.work.dimensions)
+    per_output = (layer.shape[1] if layer.op == "conv" else 1) * kernel
+    outputs = layer.shape[0] * layer.out_channels * prod(layer.work.output_size)
+    if outputs * per_output > MAX_TERMS:
+        raise ShapeError(
+            f"explain writes out at most {MAX_TERMS:,} products; this {layer.op} needs "
+            f"{outputs * per_output:,} ({outputs:,} outputs × {per_output:,} each); use a "
+            "smaller input or kernel"
+        )
 
 
 def conv_weight(
@@ -332,20 +402,22 @@ def conv_weight(
     rng: random.Random,
     seed: int,
     notes: list[str],
-) -> tuple[Shape, tuple[Fraction, ...], int]:
-    """(full weight shape, its values, out_channels), random when no weight is given."""
+) -> tuple[Shape, tuple[Fraction, ...]]:
+    """(full weight shape, its values), one output channel of random integers when no
+    weight is given."""
     if weight is not None:
-        full = weight_shape(weight, kernel, nd, in_channels)
-        return full, weight.values, full[0]
+        return weight_shape(weight, kernel, nd, in_channels), weight.values
     if kernel is None:
         raise SpecError("conv needs --weight, or --kernel for a random weight")
     sizes = tuple(int(k) for k in broadcast(kernel, nd, "kernel"))
     if min(sizes) < 1 or in_channels * prod(sizes) > MAX_VALUES:
-        raise SpecError(f"kernel {'×'.join(map(str, sizes))} must be at least 1 and hold at most {MAX_VALUES:,} numbers")
+        raise SpecError(
+            f"kernel {'×'.join(map(str, sizes))} must be at least 1 and hold at most "
+            f"{MAX_VALUES:,} numbers"
+        )
     full = (1, in_channels, *sizes)
-    values = tuple(Fraction(rng.randint(*RANDOM_WEIGHTS)) for _ in range(prod(full)))
     notes.append(f"weight: random integers {RANDOM_WEIGHTS[0]}..{RANDOM_WEIGHTS[1]} (seed {seed})")
-    return full, values, 1
+    return full, tuple(Fraction(rng.randint(*RANDOM_WEIGHTS)) for _ in range(prod(full)))
 
 
 def conv_bias(bias: Numbers, out_channels: int) -> tuple[Fraction, ...]:
@@ -353,59 +425,60 @@ def conv_bias(bias: Numbers, out_channels: int) -> tuple[Fraction, ...]:
     if len(bias.values) == 1:
         return bias.values * out_channels
     if len(bias.values) != out_channels:
-        raise SpecError(f"bias has {len(bias.values)} numbers but there are {out_channels} output channels")
+        channels = (
+            "is 1 output channel" if out_channels == 1 else f"are {out_channels} output channels"
+        )
+        raise SpecError(f"bias has {len(bias.values)} numbers but there {channels}")
     return bias.values
 
 
-def work_out_element(
-    op: Op,
-    values: tuple[Fraction, ...],
-    shape: Shape,
-    weight: tuple[Fraction, ...] | None,
-    weight_full: Shape | None,
-    bias: tuple[Fraction, ...] | None,
-    work: LayerWork,
-    index: Shape,
-    has_batch: bool,
-    keep_channels: bool,
-) -> Term:
-    """One output element ``index = (n, c_out, *position)`` with its worked expression."""
+def work_out_element(layer: Layer, index: Shape) -> Term:
+    """One output element ``index = (n, c_out, *position)`` with its worked expression.
+
+    Tap ``t`` of the window at output position ``o`` reads input ``o·s − p_left + t·d`` in
+    each dimension; outside the input it reads padding (``None``).
+    """
     n, channel, *position = index
-    dims = work.dimensions
+    dims = layer.work.dimensions
     taps = list(itertools.product(*(range(d.kernel) for d in dims)))
-    channels = range(shape[1]) if op == "conv" else (channel,)
-    pairs: list[tuple[Fraction | None, Fraction | None]] = []
+    channels = range(layer.shape[1]) if layer.op == "conv" else (channel,)
+    pairs: list[tuple[Fraction | None, Fraction]] = []
     for c in channels:
         for tap in taps:
-            at = [o * d.stride - d.pad_left + t * d.dilation for o, t, d in zip(position, tap, dims)]
-            inside = all(0 <= a < d.size for a, d in zip(at, dims))
-            x = values[flat_index(shape, (n, c, *at))] if inside else None
-            w = None if weight is None or weight_full is None else weight[flat_index(weight_full, (channel, c, *tap))]
+            at = [
+                o * d.stride - d.pad_left + t * d.dilation
+                for o, t, d in zip(position, tap, dims, strict=True)
+            ]
+            inside = all(0 <= a < d.size for a, d in zip(at, dims, strict=True))
+            x = layer.values[flat_index(layer.shape, (n, c, *at))] if inside else None
+            w = Fraction(0)
+            if layer.weight is not None and layer.weight_shape is not None:
+                w = layer.weight[flat_index(layer.weight_shape, (channel, c, *tap))]
             pairs.append((x, w))
-    shown = (*((n,) if has_batch else ()), *((channel,) if keep_channels else ()), *position)
-    if op == "conv":
-        expression, value = conv_expression(pairs, None if bias is None else bias[channel])
-    elif op == "maxpool":
+    if layer.op == "conv":
+        bias = None if layer.bias is None else layer.bias[channel]
+        expression, value = conv_expression(pairs, bias)
+    elif layer.op == "maxpool":
         expression, value = max_expression([x for x, _ in pairs])
     else:
         expression, value = average_expression([x for x, _ in pairs])
-    return Term(shown, expression, value)
+    return Term(layer.shown(index), expression, value)
 
 
 def flat_index(shape: Shape, index: Shape) -> int:
     """Row-major position of ``index`` in a tensor of ``shape``."""
     position = 0
-    for size, i in zip(shape, index):
+    for size, i in zip(shape, index, strict=True):
         position = position * size + i
     return position
 
 
 def conv_expression(
-    pairs: list[tuple[Fraction | None, Fraction | None]], bias: Fraction | None
+    pairs: list[tuple[Fraction | None, Fraction]], bias: Fraction | None
 ) -> tuple[str, Fraction]:
     """``0·0.1 + 1·0.2 + 2·0.3 = 0.8``; padding reads as 0."""
-    products = [f"{operand(x or Fraction(0))}·{operand(w or Fraction(0))}" for x, w in pairs]
-    value = sum(((x or 0) * (w or 0) for x, w in pairs), Fraction(0))
+    products = [f"{operand(x or Fraction(0))}·{operand(w)}" for x, w in pairs]
+    value = sum(((x or 0) * w for x, w in pairs), Fraction(0))
     if bias is not None:
         products.append(operand(bias))
         value += bias
@@ -425,7 +498,10 @@ def average_expression(window: list[Fraction | None]) -> tuple[str, Fraction]:
     """``(0 + 1 + 5 + 6) / 4 = 3``; padding counts as 0 (count_include_pad)."""
     filled = [x or Fraction(0) for x in window]
     value = sum(filled, Fraction(0)) / len(filled)
-    return f"({' + '.join(operand(x) for x in filled)}) / {len(filled)} = {show_value(value)}", value
+    return (
+        f"({' + '.join(operand(x) for x in filled)}) / {len(filled)} = {show_value(value)}",
+        value,
+    )
 
 
 def operand(value: Fraction) -> str:
@@ -453,9 +529,9 @@ def approximate(value: Fraction) -> str:
 def coverage_notes(work: LayerWork) -> list[str]:
     """The input positions no window reads, per dimension."""
     return [
-        describe_ranges(d.uncovered, d.uncovered_count, d.noun)
+        describe_ranges(d.result.uncovered, d.result.uncovered_count, d.noun)
         for d in work.dimensions
-        if d.uncovered and d.uncovered_count
+        if d.result.uncovered and d.result.uncovered_count
     ]
 
 
@@ -475,11 +551,18 @@ def nest(values: list[object], shape: Shape) -> object:
 
 
 def format_nested(values: list[str], shape: Shape, depth: int = 0) -> str:
-    """Nested lists with the innermost rows on their own lines, as NumPy prints arrays."""
+    """Nested lists with the innermost rows on their own lines and the numbers right-aligned,
+    as NumPy prints arrays."""
+    if depth == 0:
+        width = max(map(len, values), default=0)
+        values = [v.rjust(width) for v in values]
     if len(shape) <= 1:
         return "[" + ", ".join(values) + "]"
     step = len(values) // shape[0]
-    rows = [format_nested(values[i * step : (i + 1) * step], shape[1:], depth + 1) for i in range(shape[0])]
+    rows = [
+        format_nested(values[i * step : (i + 1) * step], shape[1:], depth + 1)
+        for i in range(shape[0])
+    ]
     separator = "," + "\n" * (len(shape) - 1) + " " * (depth + 1)
     return "[" + separator.join(rows) + "]"
 
@@ -495,11 +578,19 @@ def describe_geometry(result: Explanation) -> str:
         return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
     pads = tuple(left if left == right else f"{left}+{right}" for left, right in result.padding)
-    parts = [f"kernel {'×'.join(map(str, result.kernel))}", f"stride {one(result.stride)}", f"padding {one(pads)}"]
+    parts = [
+        f"kernel {'×'.join(map(str, result.kernel))}",
+        f"stride {one(result.stride)}",
+        f"padding {one(pads)}",
+    ]
     if result.op != "avgpool":
         parts.append(f"dilation {one(result.dilation)}")
     if result.op == "conv":
-        parts.append("no bias" if result.bias is None else f"bias {', '.join(map(show_fraction, result.bias))}")
+        parts.append(
+            "no bias"
+            if result.bias is None
+            else f"bias {', '.join(map(show_fraction, result.bias))}"
+        )
     return ", ".join(parts)
 
 
@@ -510,7 +601,9 @@ def render_text(result: Explanation) -> str:
     lines.append(format_nested([show_fraction(v) for v in result.input_values], result.input_shape))
     if result.weight_shape is not None and result.weight_values is not None:
         lines.append(f"weight {show_shape(result.weight_shape)}:")
-        lines.append(format_nested([show_fraction(v) for v in result.weight_values], result.weight_shape))
+        lines.append(
+            format_nested([show_fraction(v) for v in result.weight_values], result.weight_shape)
+        )
     for term in result.terms:
         lines.append(f"out[{', '.join(map(str, term.index))}] = {term.expression}")
     lines.append(f"output {show_shape(result.output_shape)}:")
@@ -545,6 +638,3 @@ def to_json(result: Explanation) -> dict[str, object]:
         ],
         "notes": list(result.notes),
     }
-
-
-__all__ = ["Explanation", "Numbers", "Term", "explain", "parse_ints", "parse_numbers", "render_text", "to_json"]

@@ -19,7 +19,7 @@ PyTorch refuses) follows TensorFlow: ``out = ceil(L / s)``, the odd pad at the e
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Literal
 
@@ -44,13 +44,36 @@ OPERATION_NAMES = {"conv": "convolution", "pool": "pooling", "transposed": "tran
 
 
 @dataclass(frozen=True)
-class DimensionWork:
-    """The worked output size of one spatial dimension.
+class SizeResult:
+    """The output size along one dimension and how it came about.
 
-    Windows are ``(first, last)`` input indices, inclusive; indices below 0 or from ``size``
-    on lie in the padding. ``uncovered`` lists inclusive ranges of input indices no window
-    reads (``None`` when the input was too large to walk; see ``COVERAGE_LIMIT``).
+    Windows are ``(first, last)`` input indices, inclusive; indices below 0 or from the input
+    size on lie in the padding. ``uncovered`` lists inclusive ranges of input indices no
+    window reads (``None`` for transposed convolutions, and when the input was too large to
+    walk: see ``COVERAGE_LIMIT``). Keys that do not apply to transposed convolutions
+    (numerator, quotient, remainder, windows) are ``None``.
     """
+
+    general: str  # the formula in letters
+    formula: str  # the formula with the numbers put in, and its result
+    numerator: int | None
+    quotient: Fraction | None
+    rounding: str  # "exact", "floor", "ceil", or "none" for transposed convolutions
+    remainder: int | None
+    raw_output: int
+    dropped_last_window: bool
+    output: int
+    first_window: tuple[int, int] | None
+    last_window: tuple[int, int] | None
+    uncovered: tuple[tuple[int, int], ...] | None
+    uncovered_count: int | None
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DimensionWork:
+    """One spatial dimension: the parameters as applied, the worked size, and the notes
+    (how a padding word was resolved, the rounding, the windows) in the order printed."""
 
     dimension: int
     noun: str
@@ -64,20 +87,12 @@ class DimensionWork:
     padding_word: str | None
     output_padding: int
     ceil_mode: bool
-    general: str
-    formula: str
-    numerator: int | None
-    quotient: Fraction | None
-    rounding: str  # "exact", "floor", "ceil" or "none" (transposed)
-    remainder: int | None
-    raw_output: int
-    dropped_last_window: bool
-    output: int
-    first_window: tuple[int, int] | None
-    last_window: tuple[int, int] | None
-    uncovered: tuple[tuple[int, int], ...] | None
-    uncovered_count: int | None
+    result: SizeResult
     notes: tuple[str, ...]
+
+    @property
+    def output(self) -> int:
+        return self.result.output
 
 
 @dataclass(frozen=True)
@@ -129,9 +144,12 @@ def broadcast(values: tuple[Padding, ...], ndim: int, what: str) -> tuple[Paddin
     if len(values) == 1:
         return values * ndim
     if len(values) != ndim:
+        if ndim == 1:
+            raise SpecError(
+                f"{what} has {len(values)} values but the input has 1 dimension; give 1"
+            )
         raise SpecError(
-            f"{what} has {len(values)} values but the input has {ndim} "
-            f"dimension{'s' if ndim != 1 else ''}; give 1 or {ndim}"
+            f"{what} has {len(values)} values but the input has {ndim} dimensions; give 1 or {ndim}"
         )
     return values
 
@@ -208,16 +226,16 @@ def work_out_layer(
     if kind != "pool" and ceil_mode:
         raise SpecError("ceil_mode belongs to pooling (PyTorch's convolutions have none)")
     kernels = broadcast(kernel, ndim, "kernel")
-    strides = kernels if stride is None and kind == "pool" else broadcast(stride or (1,), ndim, "stride")
+    strides = (
+        kernels if stride is None and kind == "pool" else broadcast(stride or (1,), ndim, "stride")
+    )
     paddings = broadcast(padding, ndim, "padding")
     dilations = broadcast(dilation, ndim, "dilation")
     output_paddings = broadcast(output_padding, ndim, "output_padding")
+    columns = zip(sizes, kernels, strides, paddings, dilations, output_paddings, strict=True)
     dimensions = tuple(
-        work_out_dimension(
-            kind, i + 1, ndim, sizes[i], int(kernels[i]), int(strides[i]), paddings[i],
-            int(dilations[i]), int(output_paddings[i]), ceil_mode,
-        )  # fmt: skip
-        for i in range(ndim)
+        work_out_dimension(kind, i + 1, ndim, size, int(k), int(s), p, int(d), int(op), ceil_mode)
+        for i, (size, k, s, p, d, op) in enumerate(columns)
     )
     return LayerWork(kind, dimensions)
 
@@ -244,7 +262,9 @@ def work_out_dimension(
         if kind == "transposed":
             work = transposed_dimension(size, kernel, stride, pad_left, dilation, output_padding)
         else:
-            work = window_dimension(kind, size, kernel, stride, pad_left, pad_right, dilation, ceil_mode)
+            work = window_dimension(
+                kind, size, kernel, stride, pad_left, pad_right, dilation, ceil_mode
+            )
     except (ShapeError, SpecError) as error:
         raise type(error)(where + error.message) from None
     return DimensionWork(
@@ -260,8 +280,8 @@ def work_out_dimension(
         padding_word=padding if isinstance(padding, str) else None,
         output_padding=output_padding,
         ceil_mode=ceil_mode,
+        result=work,
         notes=(padding_note, *work.notes) if padding_note else work.notes,
-        **{f.name: getattr(work, f.name) for f in fields(work) if f.name != "notes"},
     )
 
 
@@ -280,11 +300,19 @@ def check_positive(
         if isinstance(value, int) and value < least:
             raise ShapeError(f"{name} must be at least {least}, got {value}")
         if isinstance(value, int) and value > MAX_DIMENSION:
-            raise ShapeError(f"{name} {value:,} is above the largest size cnncalc takes, {MAX_DIMENSION:,}")
+            raise ShapeError(
+                f"{name} {value:,} is above the largest size cnncalc takes, {MAX_DIMENSION:,}"
+            )
 
 
 def resolve_padding(
-    kind: Kind, padding: Padding, size: int, kernel: int, stride: int, dilation: int, ceil_mode: bool
+    kind: Kind,
+    padding: Padding,
+    size: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    ceil_mode: bool,
 ) -> tuple[int, int, str | None]:
     """(left, right, a sentence on how a padding word was resolved, or None)."""
     if isinstance(padding, int):
@@ -312,7 +340,9 @@ def resolve_padding(
     return left, right, same_padding_note(size, kernel, stride, dilation, left, right)
 
 
-def same_padding_note(size: int, kernel: int, stride: int, dilation: int, left: int, right: int) -> str:
+def same_padding_note(
+    size: int, kernel: int, stride: int, dilation: int, left: int, right: int
+) -> str:
     """How ``padding='same'`` was split, PyTorch's rule for stride 1, TensorFlow's beyond."""
     split = f"left {left}, right {right}"
     if stride == 1:
@@ -330,26 +360,6 @@ def same_padding_note(size: int, kernel: int, stride: int, dilation: int, left: 
     )
 
 
-@dataclass(frozen=True)
-class _Arithmetic:
-    """The kind-specific part of a ``DimensionWork``."""
-
-    general: str
-    formula: str
-    numerator: int | None
-    quotient: Fraction | None
-    rounding: str
-    remainder: int | None
-    raw_output: int
-    dropped_last_window: bool
-    output: int
-    first_window: tuple[int, int] | None
-    last_window: tuple[int, int] | None
-    uncovered: tuple[tuple[int, int], ...] | None
-    uncovered_count: int | None
-    notes: tuple[str, ...]
-
-
 def window_dimension(
     kind: Kind,
     size: int,
@@ -359,7 +369,7 @@ def window_dimension(
     pad_right: int,
     dilation: int,
     ceil_mode: bool,
-) -> _Arithmetic:
+) -> SizeResult:
     """Convolution or pooling along one dimension.
 
     ``out = round((L + p_left + p_right − d·(k − 1) − 1) / s) + 1`` with ``round`` = floor,
@@ -367,7 +377,9 @@ def window_dimension(
     """
     span = arithmetic.effective_kernel(kernel, dilation)
     padded = size + pad_left + pad_right
-    general, numbers = window_formula_text(size, kernel, stride, pad_left, pad_right, dilation, ceil_mode)
+    general, numbers = window_formula_text(
+        size, kernel, stride, pad_left, pad_right, dilation, ceil_mode
+    )
     numerator = padded - span
     quotient = Fraction(numerator, stride)
     if kind == "conv" and padded < span:
@@ -384,7 +396,9 @@ def window_dimension(
     if kind == "pool":
         output = arithmetic.pool_output_size(size, kernel, stride, pad_left, dilation, ceil_mode)
         if pad_left != pad_right:  # 'same' padding: plain floor with the asymmetric pads
-            output = arithmetic.conv_output_size(size, kernel, stride, pad_left, pad_right, dilation)
+            output = arithmetic.conv_output_size(
+                size, kernel, stride, pad_left, pad_right, dilation
+            )
     dropped = output != raw_output
     if dropped:
         formula += f", less the last window = {output}"
@@ -399,7 +413,7 @@ def window_dimension(
     last = (start, start + span - 1)
     notes.append(window_note(output, first, last, size, dilation))
     uncovered, count = uncovered_ranges(size, kernel, stride, pad_left, dilation, output)
-    return _Arithmetic(
+    return SizeResult(
         general=general,
         formula=formula,
         numerator=numerator,
@@ -418,7 +432,13 @@ def window_dimension(
 
 
 def window_formula_text(
-    size: int, kernel: int, stride: int, pad_left: int, pad_right: int, dilation: int, ceil_mode: bool
+    size: int,
+    kernel: int,
+    stride: int,
+    pad_left: int,
+    pad_right: int,
+    dilation: int,
+    ceil_mode: bool,
 ) -> tuple[str, str]:
     """(the formula in letters, the formula with the numbers put in)."""
     rounding = "ceil" if ceil_mode else "floor"
@@ -431,7 +451,9 @@ def window_formula_text(
     return general, numbers
 
 
-def rounding_note(numerator: int, stride: int, quotient: Fraction, remainder: int, ceil_mode: bool) -> str:
+def rounding_note(
+    numerator: int, stride: int, quotient: Fraction, remainder: int, ceil_mode: bool
+) -> str:
     """Where the rounding happened, in words."""
     division = f"{numerator}/{stride}"
     if show_fraction(quotient) != division:
@@ -440,8 +462,8 @@ def rounding_note(numerator: int, stride: int, quotient: Fraction, remainder: in
         return f"{division} is whole: no rounding"
     if ceil_mode:
         return (
-            f"{division} is not whole: ceil rounds it up, so the last "
-            f"window runs {stride - remainder} past the end of the padded input"
+            f"{division} is not whole: ceil rounds it up, one more window, running "
+            f"{stride - remainder} past the end of the padded input"
         )
     unused = "the last position" if remainder == 1 else f"the last {remainder} positions"
     verb = "fits" if remainder == 1 else "fit"
@@ -512,7 +534,7 @@ def uncovered_ranges(
 
 def transposed_dimension(
     size: int, kernel: int, stride: int, padding: int, dilation: int, output_padding: int
-) -> _Arithmetic:
+) -> SizeResult:
     """``out = (L − 1)·s − 2·p + d·(k − 1) + output_padding + 1``, exact: no rounding.
 
     PyTorch requires ``output_padding < stride`` or ``output_padding < dilation``.
@@ -522,7 +544,9 @@ def transposed_dimension(
             f"output_padding must be smaller than stride or dilation, got output_padding "
             f"{output_padding} with stride {stride} and dilation {dilation}"
         )
-    output = arithmetic.transposed_output_size(size, kernel, stride, padding, output_padding, dilation)
+    output = arithmetic.transposed_output_size(
+        size, kernel, stride, padding, output_padding, dilation
+    )
     general = "(L − 1)·s − 2·p + d·(k − 1) + output_padding + 1"
     formula = (
         f"({size} − 1)·{stride} − 2·{padding} + {dilation}·({kernel} − 1) + {output_padding} + 1 "
@@ -538,7 +562,7 @@ def transposed_dimension(
             f"{low}..{low + stride - 1} to {size}; output_padding (0..{max(stride, dilation) - 1} "
             f"allowed here) picks one"
         )
-    return _Arithmetic(
+    return SizeResult(
         general=general,
         formula=formula,
         numerator=None,
@@ -576,20 +600,32 @@ def dimension_lines(dim: DimensionWork, ndim: int) -> list[str]:
     if dim.padding_word:
         pads = f"'{dim.padding_word}' = {pads}"
     parameters = [
-        f"input {dim.size}", f"kernel {dim.kernel}", f"stride {dim.stride}", f"padding {pads}",
+        f"input {dim.size}",
+        f"kernel {dim.kernel}",
+        f"stride {dim.stride}",
+        f"padding {pads}",
         f"dilation {dim.dilation}",
-    ]  # fmt: skip
+    ]
     if dim.kind == "transposed":
         parameters.append(f"output_padding {dim.output_padding}")
     if dim.ceil_mode:
         parameters.append("ceil_mode")
-    lines = [f"{label}: " + ", ".join(parameters), f"  out = {dim.general}", f"      = {dim.formula}"]
+    lines = [
+        f"{label}: " + ", ".join(parameters),
+        f"  out = {dim.result.general}",
+        f"      = {dim.result.formula}",
+    ]
     lines.extend(f"  {note}" for note in dim.notes)
     if dim.kind != "transposed":
-        if dim.uncovered is None:
-            lines.append(f"  coverage not worked out: more than {COVERAGE_LIMIT:,} kernel taps")
+        if dim.result.uncovered is None:
+            lines.append(
+                f"  uncovered input {PLURALS[dim.noun]} not worked out: more than "
+                f"{COVERAGE_LIMIT:,} positions or kernel taps to walk"
+            )
         else:
-            lines.append(f"  {describe_ranges(dim.uncovered, dim.uncovered_count or 0, dim.noun)}")
+            lines.append(
+                f"  {describe_ranges(dim.result.uncovered, dim.result.uncovered_count or 0, dim.noun)}"
+            )
     return lines
 
 
@@ -617,17 +653,19 @@ def dimension_json(dim: DimensionWork) -> dict[str, object]:
         "dilation": dim.dilation,
         "output_padding": dim.output_padding if dim.kind == "transposed" else None,
         "ceil_mode": dim.ceil_mode,
-        "formula": dim.formula,
-        "general_formula": dim.general,
-        "numerator": dim.numerator,
-        "quotient": None if dim.quotient is None else str(dim.quotient),
-        "rounding": dim.rounding,
-        "remainder": dim.remainder,
-        "dropped_last_window": dim.dropped_last_window,
-        "output": dim.output,
-        "first_window": None if dim.first_window is None else list(dim.first_window),
-        "last_window": None if dim.last_window is None else list(dim.last_window),
-        "uncovered": None if dim.uncovered is None else [list(r) for r in dim.uncovered],
-        "uncovered_count": dim.uncovered_count,
+        "formula": dim.result.formula,
+        "general_formula": dim.result.general,
+        "numerator": dim.result.numerator,
+        "quotient": None if dim.result.quotient is None else str(dim.result.quotient),
+        "rounding": dim.result.rounding,
+        "remainder": dim.result.remainder,
+        "dropped_last_window": dim.result.dropped_last_window,
+        "output": dim.result.output,
+        "first_window": None if dim.result.first_window is None else list(dim.result.first_window),
+        "last_window": None if dim.result.last_window is None else list(dim.result.last_window),
+        "uncovered": None
+        if dim.result.uncovered is None
+        else [list(r) for r in dim.result.uncovered],
+        "uncovered_count": dim.result.uncovered_count,
         "notes": list(dim.notes),
     }

@@ -13,7 +13,7 @@ stride, the smaller output_padding, the padding nearest the symmetric 'same-like
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from .. import arithmetic
@@ -47,9 +47,13 @@ class Combination:
         """The sort key: smaller is simpler (see the module docstring)."""
         same_like = abs(2 * self.padding - self.dilation * (self.kernel_size - 1))
         return (
-            self.dilation, self.kernel_size, self.stride, self.output_padding or 0, same_like,
+            self.dilation,
+            self.kernel_size,
+            self.stride,
+            self.output_padding or 0,
+            same_like,
             self.padding,
-        )  # fmt: skip
+        )
 
     def as_dict(self) -> dict[str, int]:
         fields = {
@@ -124,7 +128,9 @@ class Bounds:
             "stride": span(self.strides()),
             "dilation": span(self.dilations()),
             "padding": (
-                "0..dilation·(kernel_size − 1)" if self.max_padding is None else [0, self.max_padding]
+                "0..dilation·(kernel_size − 1)"
+                if self.max_padding is None
+                else [0, self.max_padding]
             ),
         }
 
@@ -195,6 +201,8 @@ def solve(
 ) -> SolveResult:
     """Solve each dimension on its own; ``targets`` is ignored (``None``) in ``same`` mode,
     where the target is ``ceil(L / stride)``."""
+    if mode == "same":
+        bounds = replace(bounds, stride=bounds.stride or 1)
     check_question(sizes, targets, bounds, mode)
     dimensions = []
     for index, size in enumerate(sizes):
@@ -211,10 +219,14 @@ def check_question(
 ) -> None:
     """Refuse what cannot be searched: bad sizes, mismatched dimensions, too large a search."""
     if not 1 <= len(sizes) <= MAX_SPATIAL_DIMS:
-        raise SpecError(f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {len(sizes)}")
+        raise SpecError(
+            f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {len(sizes)}"
+        )
     if mode == "same":
         if targets is not None:
-            raise SpecError("same mode chooses the output size itself (ceil(input / stride)); drop --output")
+            raise SpecError(
+                "same mode chooses the output size itself (ceil(input / stride)); drop --output"
+            )
     elif targets is None:
         raise SpecError("give the wanted output size (--output), or ask for --same")
     elif len(targets) != len(sizes):
@@ -233,7 +245,9 @@ def check_question(
         )
 
 
-def solve_dimension(dimension: int, size: int, target: int, bounds: Bounds, mode: Mode) -> DimensionSolutions:
+def solve_dimension(
+    dimension: int, size: int, target: int, bounds: Bounds, mode: Mode
+) -> DimensionSolutions:
     """Every combination within ``bounds`` taking ``size`` to ``target``, simplest first."""
     find = transposed_paddings if mode == "transposed" else conv_paddings
     found: list[Combination] = []
@@ -246,7 +260,9 @@ def solve_dimension(dimension: int, size: int, target: int, bounds: Bounds, mode
                         f"more than {MAX_SOLUTIONS:,} combinations give {size} → {target}; "
                         "narrow the bounds"
                     )
-    return DimensionSolutions(dimension, size, target, tuple(sorted(found, key=Combination.simplicity)))
+    return DimensionSolutions(
+        dimension, size, target, tuple(sorted(found, key=Combination.simplicity))
+    )
 
 
 def conv_paddings(
@@ -285,13 +301,11 @@ def solve_same_dimension(dimension: int, size: int, bounds: Bounds) -> Dimension
     each kernel and dilation (stride fixed: ``--stride`` or 1)."""
     stride = bounds.stride or 1
     target = -(-size // stride)
-    fixed_stride = Bounds(
-        bounds.max_kernel, stride, bounds.max_dilation, bounds.max_padding, bounds.kernel,
-        stride, bounds.dilation,
-    )  # fmt: skip
-    found = solve_dimension(dimension, size, target, fixed_stride, "conv")
+    found = solve_dimension(dimension, size, target, replace(bounds, stride=stride), "conv")
     same = tuple(
-        SamePadding(kernel, stride, dilation, *arithmetic.same_padding(size, kernel, stride, dilation))
+        SamePadding(
+            kernel, stride, dilation, *arithmetic.same_padding(size, kernel, stride, dilation)
+        )
         for dilation in bounds.dilations()
         for kernel in bounds.kernels()
     )
@@ -315,10 +329,14 @@ def render_text(result: SolveResult, limit: int) -> str:
     if result.uniform:
         dim = result.dimensions[0]
         if len(result.dimensions) > 1:
-            lines.append(f"every dimension is {dim.size} → {dim.target}, so one list serves them all")
+            lines.append(
+                f"every dimension is {dim.size} → {dim.target}, so one list serves them all"
+            )
         lines.extend(solutions_block(result, dim, limit))
     else:
-        lines.append("each dimension is solved on its own; give the values per dimension (e.g. 3x5)")
+        lines.append(
+            "each dimension is solved on its own; give the values per dimension (e.g. 3x5)"
+        )
         for dim in result.dimensions:
             lines.append("")
             lines.append(f"dimension {dim.dimension}: {dim.size} → {dim.target}")
