@@ -5,8 +5,10 @@ found."""
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable, Iterable
-from typing import Any, NoReturn
+from types import ModuleType
+from typing import IO, Any, NoReturn
 
 import click
 
@@ -54,7 +56,8 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      show_default=True, help="Output format."),
         click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)), default="float32",
-                     show_default=True, help="Element type for the memory figures."),
+                     show_default=True,
+                     help="Element type for the memory figures, and of the PyTorch run."),
     ]  # fmt: skip
     for decorator in reversed(decorators):
         fn = decorator(fn)
@@ -79,6 +82,129 @@ def print_report(report: Report, view: str, fmt: str) -> None:
         fail(report.error)
 
 
+# ---- PyTorch runs: execute, and shapes/params --execute -----------------------------------
+TORCH_MISSING = (
+    "PyTorch is not installed; running the model needs it: pip install 'cnncalc[torch]'"
+)
+RUN_OPTIONS = ("seed", "device", "max_memory", "timings")
+
+
+def parse_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    from .memory import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of a PyTorch run, shared by execute and shapes/params --execute."""
+    decorators = [
+        click.option("--seed", type=int, default=0, show_default=True,
+                     help="Seed of the random input and weights, for reproducible runs."),
+        click.option("--device", type=click.Choice(("cpu", "cuda")), default="cpu",
+                     show_default=True, help="Where PyTorch runs the model."),
+        click.option("--max-memory", callback=parse_memory, metavar="SIZE",
+                     help="Refuse a run whose estimated peak memory exceeds SIZE (2GiB, 500MB, "
+                          "bytes). Default: half the memory free on the device."),
+        click.option("--timings", is_flag=True,
+                     help="Add each layer's wall time in the run as a column."),
+    ]  # fmt: skip
+    for decorator in reversed(decorators):
+        fn = decorator(fn)
+    return fn
+
+
+def require_execute_flag(ctx: click.Context, run: bool) -> None:
+    """shapes/params take the run options only together with --execute."""
+    if run:
+        return
+    for name in RUN_OPTIONS:
+        if ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE:
+            option = "--" + name.replace("_", "-")
+            raise click.UsageError(f"{option} needs --execute", ctx)
+
+
+def load_execute() -> ModuleType:
+    """``cnncalc.execute``, which needs torch; exit 2 with the install line without it."""
+    try:
+        from . import execute
+    except ModuleNotFoundError as exc:
+        if exc.name != "torch" and not (exc.name or "").startswith("torch."):
+            raise
+        fail(TORCH_MISSING)
+    return execute
+
+
+class ProgressBar:
+    """A one-line bar on stderr for a run that takes more than a moment. Silent where
+    stderr is not a terminal, so logs and pipes never see it."""
+
+    DELAY = 0.5  # seconds before the bar appears
+    WIDTH = 30
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = self.stream.isatty()
+        self.started = time.monotonic()
+        self.drawn = 0.0
+        self.length = 0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.started < self.DELAY:
+            return
+        if now - self.drawn < 0.1 and done < total:
+            return
+        filled = self.WIDTH * done // max(total, 1)
+        line = f"{phase} [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} layers"
+        self.stream.write("\r" + line.ljust(self.length))
+        self.stream.flush()
+        self.drawn, self.length = now, len(line)
+
+    def close(self) -> None:
+        """Erase the bar, so what follows starts on a clean line."""
+        if self.length:
+            self.stream.write("\r" + " " * self.length + "\r")
+            self.stream.flush()
+            self.length = 0
+
+
+def run_model(
+    report: Report, view: str, fmt: str, seed: int, device: str, max_memory: int | None,
+    timings: bool,
+) -> None:  # fmt: skip
+    """Run the report's model in PyTorch and print the view with PyTorch's figures beside
+    the computed ones, then the verdict. Exit 1 where they differ."""
+    from .render import confirmation, render
+
+    if report.error is not None:  # nothing to run: print what was computed, exit 2
+        emit(render(report, view, fmt, **confirmation(None, view, fmt, timings)))
+        fail(report.error)
+    library = load_execute()
+    progress = ProgressBar()
+    try:
+        result = library.execute(
+            report, seed=seed, device=device, max_memory=max_memory, progress=progress
+        )
+    except CnncalcError as exc:
+        fail(exc)
+    finally:
+        progress.close()
+    emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
+    if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
+        fail(result.verdict)
+    if fmt in ("table", "markdown"):
+        emit([f"{'- ' if fmt == 'markdown' else ''}{result.verdict}\n"])
+    else:
+        click.echo(result.verdict, err=True)
+    if not result.ok:
+        sys.exit(1)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="cnncalc")
 def cli() -> None:
@@ -92,30 +218,81 @@ def cli() -> None:
     """
 
 
+EXECUTE_FLAG = click.option(
+    "--execute", "run", is_flag=True,
+    help="Also run the model in PyTorch and add its actual shapes and a match column "
+         "(needs torch; see cnncalc execute).",
+)  # fmt: skip
+
+
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
-def shapes(model: str, input_shape: Any, batch: int, fmt: str, dtype: str) -> None:
+@EXECUTE_FLAG
+@run_options
+@click.pass_context
+def shapes(
+    ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
+    run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+) -> None:  # fmt: skip
     """Layer by layer: input and output shape, kernel, stride, padding, dilation and
     receptive field.
 
     \b
     cnncalc shapes configs/lenet5.yaml
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
+    cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
     """
-    print_report(analyse_model(model, input_shape, batch, dtype), "shapes", fmt)
+    require_execute_flag(ctx, run)
+    report = analyse_model(model, input_shape, batch, dtype)
+    if run:
+        run_model(report, "shapes", fmt, seed, device, max_memory, timings)
+    else:
+        print_report(report, "shapes", fmt)
 
 
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
-def params(model: str, input_shape: Any, batch: int, fmt: str, dtype: str) -> None:
+@EXECUTE_FLAG
+@run_options
+@click.pass_context
+def params(
+    ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
+    run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+) -> None:  # fmt: skip
     """Layer by layer: parameters, MACs and FLOPs with their share of the total; then
     totals and memory.
 
     \b
     cnncalc params configs/resnet50.yaml
     cnncalc params configs/vgg16.yaml --format json --dtype float16
+    cnncalc params --execute configs/lenet5.yaml
     """
-    print_report(analyse_model(model, input_shape, batch, dtype), "params", fmt)
+    require_execute_flag(ctx, run)
+    report = analyse_model(model, input_shape, batch, dtype)
+    if run:
+        run_model(report, "params", fmt, seed, device, max_memory, timings)
+    else:
+        print_report(report, "params", fmt)
+
+
+@cli.command(epilog=EPILOG_MODEL)
+@model_options
+@run_options
+def execute(
+    model: str, input_shape: Any, batch: int, fmt: str, dtype: str, seed: int, device: str,
+    max_memory: int | None, timings: bool,
+) -> None:  # fmt: skip
+    """Build the model in PyTorch, run random input through it and confirm every layer:
+    the output shape and parameter count cnncalc computed against what PyTorch produces.
+    Exit 0 when all agree, 1 when any differ, 2 for bad input.
+
+    \b
+    cnncalc execute configs/resnet18.yaml --input 3x64x64
+    cnncalc execute --input 3x17x17 "conv2d(4, 3, stride=2, padding='same') -> relu"
+    cnncalc execute configs/unet.yaml --input 1x64x64 --format json --timings
+    """
+    report = analyse_model(model, input_shape, batch, dtype)
+    run_model(report, "execute", fmt, seed, device, max_memory, timings)
 
 
 @cli.command("layers")

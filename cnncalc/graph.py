@@ -10,15 +10,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import CnncalcError, Location, ShapeError, SpecError
+from .errors import CnncalcError, LimitError, Location, ShapeError, SpecError
 from .layers import LayerType, Window, numel, show_shape
 from .limits import MAX_DIMENSION
 from .report import DTYPE_BYTES, Merge, Report, Row, totals_of
-from .spec import BlockNode, FailedNode, LayerNode, Model, Node
+from .spec import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
 
 Shape = tuple[int, ...]
 # Per spatial dimension (size, jump, start) of the field of the first output element.
 Field = tuple[tuple[int, int, int], ...] | None
+# A layer on one input: output shape, params, buffers, MACs, FLOPs, window.
+Counts = tuple[Shape, int, int, int, int, Window | None]
 
 
 def apply_window(field: Field, window: Window) -> Field:
@@ -27,16 +29,24 @@ def apply_window(field: Field, window: Window) -> Field:
     return tuple(
         (r + d * (k - 1) * j, j * s, start - left * j)
         for (r, j, start), k, s, left, d in zip(
-            field, window.kernel, window.stride, window.pad_left, window.dilation
+            field, window.kernel, window.stride, window.pad_left, window.dilation, strict=True
         )
     )
+
+
+def field_columns(field: Field, out: Shape) -> tuple[Any, Any, Any]:
+    """A row's (receptive_field, jump, rf_start), or Nones where the output has no spatial
+    dimensions or the field is unknown."""
+    if field is None or len(out) < 3 or len(field) != len(out) - 2:
+        return None, None, None
+    return tuple(zip(*field, strict=True))  # type: ignore[return-value]
 
 
 def union(fields: list[Field]) -> Field:
     if any(f is None for f in fields) or len({len(f) for f in fields}) != 1:  # type: ignore[arg-type]
         return None
     merged = []
-    for per_dim in zip(*fields):  # type: ignore[misc]
+    for per_dim in zip(*fields, strict=True):  # type: ignore[misc]
         start = min(s for _, _, s in per_dim)
         end = max(s + r - 1 for r, _, s in per_dim)
         merged.append((end - start + 1, max(j for _, j, _ in per_dim), start))
@@ -60,6 +70,7 @@ class Propagation:
         self.model = model
         self.batch = batch
         self.rows: list[Row] = []
+        self.known: dict[tuple[LayerType, Shape], Counts] = {}
 
     def fail(self, error: CnncalcError, name: str, line: int | None) -> CnncalcError:
         return error.with_location(
@@ -71,6 +82,8 @@ class Propagation:
     ) -> tuple[Shape, Field, list[Any]]:
         plan: list[Any] = []
         for position, node in enumerate(nodes, 1):
+            if node.rows == 0:  # an empty block, however often repeated, passes x through
+                continue
             base = node.name or f"{node.type_name}{position}"
             for copy in range(node.repeat):
                 name = f"{prefix}{base}.{copy}" if node.repeat > 1 else f"{prefix}{base}"
@@ -81,9 +94,9 @@ class Propagation:
         self, node: Node, name: str, shape: Shape, field: Field, trainable: bool, plan: list[Any]
     ) -> tuple[Shape, Field]:
         if isinstance(node, LayerNode):
-            row = self.leaf(node.layer, node, name, shape, field, trainable)  # type: ignore[arg-type]
+            row, field = self.leaf(node, name, shape, field, trainable)
             plan.append(row)
-            return row.output_shape, self.field_after(row, node.layer, shape, field)  # type: ignore[arg-type]
+            return row.output_shape, field
         if isinstance(node, FailedNode):
             raise self.fail(node.error or SpecError("invalid entry"), name, node.line)
         assert isinstance(node, BlockNode)
@@ -94,8 +107,31 @@ class Propagation:
         return self.merge(node, name, shape, field, trainable, plan)
 
     def leaf(
-        self, layer: LayerType, node: Node, name: str, shape: Shape, field: Field, trainable: bool
-    ) -> Row:
+        self, node: LayerNode, name: str, shape: Shape, field: Field, trainable: bool
+    ) -> tuple[Row, Field]:
+        layer: LayerType = node.layer  # type: ignore[assignment]
+        out, params, buffers, macs, flops, window = self.counted(layer, shape, name, node.line)
+        if len(out) != len(shape) or layer.receptive == "reset":
+            field = None
+        elif layer.receptive == "window":
+            field = None if window is None else apply_window(field, window)
+        sizes, jumps, starts = field_columns(field, out)
+        row = Row(
+            index=len(self.rows) + 1, name=name, type=layer.type_name,
+            input_shape=shape, output_shape=out, params=params, trainable=trainable,
+            buffers=buffers, macs=macs, flops=flops, window=window, receptive_field=sizes,
+            jump=jumps, rf_start=starts, layer=layer, line=node.line,
+        )  # fmt: skip
+        self.rows.append(row)
+        return row, field
+
+    def counted(self, layer: LayerType, shape: Shape, name: str, line: int | None) -> Counts:
+        """What a layer makes of an input shape. Remembered per (layer, shape): a generated
+        network meets the same layer on the same shape many times. A ``FlatShape`` input,
+        whose factors may change the wording of an error, is not remembered."""
+        plain = type(shape) is tuple
+        if plain and (known := self.known.get((layer, shape))) is not None:
+            return known
         try:
             out = layer.output_shape(shape)
             if max(out, default=0) > MAX_DIMENSION:
@@ -105,33 +141,14 @@ class Propagation:
                 )
             window = layer.window(shape) if layer.receptive == "window" else None
         except CnncalcError as exc:
-            raise self.fail(exc, name, node.line) from None
-        row = Row(
-            index=len(self.rows) + 1, name=name, type=layer.type_name,
-            input_shape=shape, output_shape=out, params=layer.params(shape),
-            trainable=trainable, buffers=layer.buffers(shape), macs=layer.macs(shape, out),
-            flops=layer.flops(shape, out), window=window, layer=layer, line=node.line,
+            raise self.fail(exc, name, line) from None
+        counts = (
+            out, layer.params(shape), layer.buffers(shape), layer.macs(shape, out),
+            layer.flops(shape, out), window,
         )  # fmt: skip
-        self.rows.append(row)
-        return row
-
-    def field_after(self, row: Row, layer: LayerType, shape: Shape, field: Field) -> Field:
-        out = row.output_shape
-        if len(out) != len(shape):
-            field = None
-        elif layer.receptive == "window":
-            field = None if row.window is None else apply_window(field, row.window)
-        elif layer.receptive == "reset":
-            field = None
-        self.annotate(row, field)
-        return field
-
-    def annotate(self, row: Row, field: Field) -> None:
-        if field is not None and row.spatial and len(field) == len(row.output_shape) - 2:
-            sizes, jumps, starts = zip(*field)
-            object.__setattr__(row, "receptive_field", sizes)
-            object.__setattr__(row, "jump", jumps)
-            object.__setattr__(row, "rf_start", starts)
+        if plain:
+            self.known[(layer, shape)] = counts
+        return counts
 
     def merge(
         self, node: BlockNode, name: str, shape: Shape, field: Field, trainable: bool, plan: list[Any]
@@ -150,7 +167,7 @@ class Propagation:
         how = node.merge or "add"
         merged = self.merged_shape(how, shapes)
         if merged is None:
-            listed = ", ".join(f"{lab} {show_shape(s)}" for lab, s in zip(labels, shapes))
+            listed = ", ".join(f"{lab} {show_shape(s)}" for lab, s in zip(labels, shapes, strict=True))
             rule = {
                 "add": "equal shapes",
                 "concat": "equal shapes except the channel dimension (dim 1)",
@@ -159,15 +176,16 @@ class Propagation:
             raise self.fail(
                 ShapeError(f"{node.kind} {how} needs {rule}, got {listed}"), f"{name}.{how}", node.line
             )
+        field = union(fields) if all(len(s) == len(merged) for s in shapes) else None
+        sizes, jumps, starts = field_columns(field, merged)
         row = Row(
             index=len(self.rows) + 1, name=f"{name}.{how}", type=how, input_shape=shapes[0],
             output_shape=merged, params=0, trainable=trainable, buffers=0, macs=0,
             flops=0 if how == "concat" else (len(shapes) - 1) * numel(merged),
-            input_shapes=tuple(shapes), line=node.line,
+            receptive_field=sizes, jump=jumps, rf_start=starts, input_shapes=tuple(shapes),
+            line=node.line,
         )  # fmt: skip
         self.rows.append(row)
-        field = union(fields) if all(len(s) == len(merged) for s in shapes) else None
-        self.annotate(row, field)
         plan.append(Merge(tuple(plans), row, how))
         return merged, field
 
@@ -200,13 +218,16 @@ def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:
         raise SpecError(f"dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
     if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
         raise SpecError(f"batch must be an integer >= 1, got {batch!r}")
+    if batch > MAX_DIMENSION:
+        raise LimitError(f"batch {batch} is above {MAX_DIMENSION:,} (limit MAX_DIMENSION)")
     shape = (batch, *model.input_shape)
     field: Field = tuple((1, 1, 0) for _ in shape[2:]) if len(shape) >= 3 else None
     run = Propagation(model, batch)
     error = None
     plan: list[Any] = []
     try:
-        output, _, plan = run.sequence(model.layers, shape, field, "", True)
+        with collector_paused():
+            output, _, plan = run.sequence(model.layers, shape, field, "", True)
     except CnncalcError as exc:
         output, error = None, exc
     return Report(

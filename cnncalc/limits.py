@@ -16,11 +16,17 @@ MAX_NESTING = 64
 MAX_LAYERS = 250_000
 """Most rows (leaf layers and merges) a model may expand to after ``repeat`` and ``define``."""
 
+MAX_ENTRIES = 2 * MAX_LAYERS
+"""Most entries (layers and blocks) a model may build, every use of a defined block and every
+YAML alias counted again, ``repeat`` not expanded. Bounds the work of a file whose aliases or
+defined blocks multiply entries, even ones that make no rows (empty blocks)."""
+
 MAX_REPEAT = MAX_LAYERS
 """Largest ``repeat`` count of a single entry."""
 
 MAX_INT_DIGITS = 18
-"""Most decimal digits of any integer in ``${...}`` arithmetic or a layer argument (< 10**18)."""
+"""Most decimal digits of an integer: in a YAML file, in an inline spec and of every
+intermediate result of ``${...}`` arithmetic (so each is below 10**18)."""
 
 MAX_DIMENSION = 10**12
 """Largest size of a single tensor dimension."""

@@ -8,9 +8,12 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
+
+if TYPE_CHECKING:  # pragma: no cover - execute imports torch
+    from .execute import Check, Execution
 
 FORMATS = ("table", "json", "csv", "markdown")
 UNITS = ("", " K", " M", " G", " T", " P", " E")
@@ -174,7 +177,21 @@ def params_cells(row: Row, report: Report) -> list[Any]:
     ]  # fmt: skip
 
 
-VIEWS = {"shapes": (SHAPES_COLUMNS, shapes_cells), "params": (PARAMS_COLUMNS, params_cells)}
+EXECUTE_COLUMNS = ("#", "name", "type", "input", "output", "params")
+
+
+def execute_cells(row: Row, report: Report) -> list[Any]:
+    return [
+        row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
+        f"{row.params:,}",
+    ]  # fmt: skip
+
+
+VIEWS = {
+    "shapes": (SHAPES_COLUMNS, shapes_cells),
+    "params": (PARAMS_COLUMNS, params_cells),
+    "execute": (EXECUTE_COLUMNS, execute_cells),
+}
 
 
 def summary_lines(report: Report, view: str) -> list[str]:
@@ -264,3 +281,80 @@ def render(
     if fmt == "csv":
         return render_csv(report, view, extra_columns, extra_cells)
     return render_table(report, view, fmt == "markdown", extra_columns, extra_cells)
+
+
+# ---- PyTorch's confirmation beside the computed rows (execute, --execute) -----------------
+CONFIRMATION_COLUMNS = {
+    "shapes": ("actual", "match"),
+    "params": ("actual", "torch params", "match"),
+    "execute": ("actual", "torch params", "match"),
+}
+
+
+def match_text(check: Check | None, plain: bool) -> str:
+    """``✓``, or what differs (``✗ shape``, ``✗ raised``); ``true``/``false`` for CSV."""
+    if check is None:
+        return "" if plain else "not run"
+    if plain:
+        return str(check.match).lower()
+    if check.match:
+        return "✓"
+    if check.error is not None:
+        return "✗ raised"
+    wrong = [
+        what
+        for what, agrees in (("shape", check.shape_matches), ("params", check.params_match))
+        if not agrees
+    ]
+    return "✗ " + ", ".join(wrong)
+
+
+def confirmation_cells(
+    execution: Execution | None, row: Row, view: str, timings: bool, plain: bool
+) -> list[Any]:
+    check = None if execution is None else execution.check(row)
+    if check is None:
+        actual, params, seconds = ("", "", "") if plain else ("-", "-", "-")
+    elif check.error is not None:
+        name = check.error.split(":", 1)[0]
+        actual, params, seconds = ("", "", "") if plain else (name, "-", "-")
+    else:
+        actual = shape_text(check.actual_shape)
+        params = str(check.actual_params) if plain else f"{check.actual_params:,}"
+        seconds = f"{check.seconds:.6f}" if plain else f"{check.seconds * 1000:.3f} ms"
+    cells = [actual] + ([params] if "torch params" in CONFIRMATION_COLUMNS[view] else [])
+    return cells + [match_text(check, plain)] + ([seconds] if timings else [])
+
+
+def confirmation_json(execution: Execution | None, row: Row, timings: bool) -> dict[str, Any]:
+    check = None if execution is None else execution.check(row)
+    ran = check is not None and check.error is None
+    obj: dict[str, Any] = {
+        "actual_shape": list(check.actual_shape) if ran else None,
+        "actual_params": check.actual_params if ran else None,
+        "match": None if check is None else check.match,
+    }
+    if check is not None and check.error is not None:
+        obj["error"] = check.error
+    if timings:
+        obj["seconds"] = check.seconds if ran else None
+    return obj
+
+
+def confirmation(
+    execution: Execution | None, view: str, fmt: str, timings: bool = False
+) -> dict[str, Any]:
+    """The keyword arguments of ``render`` that add PyTorch's confirmation to ``view``:
+    columns and cells for tables and CSV, row keys and ``ok`` for JSON. ``execution`` is an
+    ``execute.Execution``, or None where the analysis stopped before anything ran."""
+    plain = fmt == "csv"
+    columns = CONFIRMATION_COLUMNS[view] + ((("seconds" if plain else "time"),) if timings else ())
+    top: dict[str, Any] = {"ok": False if execution is None else execution.ok}
+    if execution is not None:
+        top |= {"verdict": execution.verdict, "device": execution.device, "seed": execution.seed}
+    return {
+        "extra_columns": columns,
+        "extra_cells": lambda row: confirmation_cells(execution, row, view, timings, plain),
+        "extra_json": lambda row: confirmation_json(execution, row, timings),
+        "top_json": top,
+    }

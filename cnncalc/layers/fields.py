@@ -9,16 +9,20 @@ never one per union member.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
-
-from pydantic_core import PydanticCustomError
+from typing import TYPE_CHECKING, Any
 
 from ..limits import MAX_DIMENSION
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pydantic_core import PydanticCustomError
 
 PADDING_WORDS = ("valid", "same", "full")
 
 
 def _fail(message: str, **context: Any) -> PydanticCustomError:
+    # Imported here: only validation needs pydantic-core, not `cnncalc --help` or `layers`.
+    from pydantic_core import PydanticCustomError
+
     return PydanticCustomError("cnncalc", message, context)
 
 
@@ -35,11 +39,12 @@ def check_int(value: Any, minimum: int | None = None, maximum: int | None = None
         raise _fail(f"must be an integer, got {_show(value)}")
     if minimum is not None and value < minimum:
         raise _fail(f"must be >= {minimum}, got {value}")
-    upper = MAX_DIMENSION if maximum is None else maximum
-    if value > upper:
-        raise _fail(f"must be <= {upper}, got {value}")
+    if maximum is not None and value > maximum:
+        raise _fail(f"must be <= {maximum}, got {value}")
+    if value > MAX_DIMENSION:
+        raise _fail(f"must be <= {MAX_DIMENSION:,} (limit MAX_DIMENSION), got {value}")
     if value < -MAX_DIMENSION:
-        raise _fail(f"must be >= {-MAX_DIMENSION}, got {value}")
+        raise _fail(f"must be >= {-MAX_DIMENSION:,} (limit MAX_DIMENSION), got {value}")
     return value
 
 

@@ -105,6 +105,16 @@ class InstanceNormNd(RunningStatsNorm):
     def ranks(self) -> tuple[tuple[int, ...], str]:
         return (self.nd + 2,), {1: "(N, C, L)", 2: RANKS[2][1], 3: RANKS[3][1]}[self.nd]
 
+    def output_shape(self, shape: Shape) -> Shape:
+        out = super().output_shape(shape)
+        # Statistics of the input itself (no running ones) need two values or more.
+        if not self.args.track_running_stats and prod(shape[2:]) == 1:
+            raise self.fail(
+                f"needs more than one spatial element per channel to compute its statistics, "
+                f"got input {show_shape(shape)}"
+            )
+        return out
+
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
 
@@ -127,9 +137,14 @@ class GroupNorm(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         self.require_rank(shape, tuple(range(2, 12)), "(N, C, ...)")
         self.check_inferred(self.args.num_channels, shape[1], "channels")
-        if shape[1] % self.args.num_groups:
+        groups = self.args.num_groups
+        if shape[1] % groups:
+            raise self.fail(f"channels {shape[1]} are not divisible by num_groups {groups}")
+        # PyTorch's check (F.group_norm): batch·channels/num_groups·spatial must exceed 1.
+        if shape[0] * shape[1] // groups * prod(shape[2:]) == 1:
             raise self.fail(
-                f"channels {shape[1]} are not divisible by num_groups {self.args.num_groups}"
+                f"needs more than one value per group: batch·channels/num_groups·spatial = "
+                f"{shape[0]}·{shape[1]}/{groups}·{prod(shape[2:])} = 1 for input {show_shape(shape)}"
             )
         return shape
 

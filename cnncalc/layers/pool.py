@@ -233,7 +233,8 @@ class AdaptivePoolNd(LayerType):
         from torch import nn
 
         wanted = self.args.output_size
-        size = wanted[0] if len(wanted) == 1 else tuple(wanted)
+        # A lone null keeps every dimension; PyTorch takes None only inside a tuple.
+        size = wanted[0] if len(wanted) == 1 and wanted[0] is not None else self.sizes(shape)
         return getattr(nn, f"Adaptive{self.kind}Pool{self.nd}d")(size)
 
 
@@ -265,10 +266,13 @@ class GlobalPool(LayerType):
         from torch import nn
 
         nd = len(shape) - 2
-        if nd > 3:
-            raise self.fail(f"PyTorch has no adaptive pooling over {nd} dimensions")
-        pool = getattr(nn, f"Adaptive{self.kind}Pool{nd}d")(1)
-        return pool if self.args.keepdims else nn.Sequential(pool, nn.Flatten())
+        if nd <= 3:
+            pool = getattr(nn, f"Adaptive{self.kind}Pool{nd}d")(1)
+            return pool if self.args.keepdims else nn.Sequential(pool, nn.Flatten())
+        # PyTorch pools over at most 3 dimensions: pool over their flattening instead.
+        pool = nn.Sequential(nn.Flatten(2), getattr(nn, f"Adaptive{self.kind}Pool1d")(1))
+        shaped = nn.Unflatten(2, (1,) * nd) if self.args.keepdims else nn.Flatten()
+        return nn.Sequential(pool, shaped)
 
 
 def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...], **extra: Any) -> type:

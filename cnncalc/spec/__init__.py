@@ -10,17 +10,17 @@ from ..limits import MAX_FILE_BYTES
 from .document import build_model, make_model, parse_dims
 from .inline import SOURCE as INLINE_SOURCE
 from .inline import looks_inline, parse_inline
-from .nodes import BlockNode, FailedNode, LayerNode, Model, Node
+from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
 
 __all__ = [
-    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "load_model", "parse_dims",
-    "read_text",
+    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "collector_paused", "load_model",
+    "parse_dims", "read_text",
 ]  # fmt: skip
 
 
 def read_text(source: str) -> str:
     """The text of a model file, or of standard input for ``-``, within MAX_FILE_BYTES."""
-    where = Location(source="<stdin>" if source == "-" else source)
+    where = Location(source="<stdin>" if source == "-" else printable_path(source))
     try:
         if source == "-":
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
@@ -33,6 +33,8 @@ def read_text(source: str) -> str:
         raise SpecError("is a directory, not a model file", where) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", where) from None
+    except ValueError:  # a NUL byte in the path
+        raise SpecError("not a usable file name", where) from None
     if len(data) > MAX_FILE_BYTES:
         raise LimitError(
             f"the model is larger than {MAX_FILE_BYTES:,} bytes (limit MAX_FILE_BYTES)", where
@@ -43,16 +45,36 @@ def read_text(source: str) -> str:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", where) from None
 
 
+def is_existing_file(source: str) -> bool:
+    """Whether ``source`` names a file; an inline spec too long or too odd to be a path
+    is not one."""
+    try:
+        return Path(source).is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def printable_path(path: str) -> str:
+    """A path as text that can be printed: bytes of the name that are not UTF-8 (which
+    Python keeps as surrogates) shown as U+FFFD."""
+    return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def load_model(source: str, input_shape: tuple[int, ...] | None = None) -> Model:
     """Parse a model from a path, ``-`` (standard input) or an inline spec.
 
     ``input_shape`` (one sample, no batch) overrides the file's ``input``.
     """
+    with collector_paused():
+        return _load_model(source, input_shape)
+
+
+def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
     from .yaml_loader import load_yaml
 
-    is_file = source == "-" or Path(source).is_file() or not looks_inline(source)
+    is_file = source == "-" or is_existing_file(source) or not looks_inline(source)
     if is_file:
-        name = "<stdin>" if source == "-" else source
+        name = "<stdin>" if source == "-" else printable_path(source)
         try:
             document = load_yaml(read_text(source))
         except SpecError as exc:

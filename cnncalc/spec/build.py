@@ -7,14 +7,14 @@ expansion of defined blocks with ``${...}`` substitution in the scope of their c
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import CnncalcError, LimitError, Location, SpecError
 from ..layers import LayerType, find_type
 from ..layers.activation import ACTIVATION_NAMES
-from ..limits import MAX_DEFINE_DEPTH, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
+from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
 from .expressions import substitute
 from .inline import Call
 from .nodes import BlockNode, FailedNode, LayerNode, Node
@@ -40,16 +40,23 @@ def line_of(value: Any, default: int | None = None) -> int | None:
 
 
 def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
-    """``${...}`` substituted in a value, walking lists and mappings."""
+    """``${...}`` substituted in a value, walking lists and mappings; the value itself (not
+    a copy) where it holds no placeholder."""
     if isinstance(value, str):
         return substitute(value, params or {}) if "${" in value else value
     if isinstance(value, list):
-        out = type(value)(resolve(v, params) for v in value)
+        items = [resolve(v, params) for v in value]
+        if all(new is old for new, old in zip(items, value, strict=True)):
+            return value
+        out = type(value)(items)
         if hasattr(value, "line"):
             out.line, out.lines = value.line, getattr(value, "lines", None)  # type: ignore[attr-defined]
         return out
     if isinstance(value, dict):
-        out_map = type(value)((k, resolve(v, params)) for k, v in value.items())
+        pairs = [(k, resolve(v, params)) for k, v in value.items()]
+        if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
+            return value
+        out_map = type(value)(pairs)
         if hasattr(value, "line"):
             out_map.line = value.line  # type: ignore[attr-defined]
         return out_map
@@ -58,11 +65,28 @@ def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
     return value
 
 
+def freeze(value: Any) -> Hashable:
+    """A hashable stand-in for argument data that keeps apart what validation keeps apart
+    (``1``, ``1.0`` and ``True`` are equal in Python but not to a layer's validator)."""
+    if isinstance(value, list | tuple):
+        return (list, tuple(freeze(v) for v in value))
+    if isinstance(value, dict):
+        return (dict, tuple((type(k), k, freeze(v)) for k, v in value.items()))
+    if isinstance(value, Call):
+        return (Call, freeze(value.positional), freeze(value.keywords))
+    return (type(value), value)
+
+
 class Builder:
     def __init__(self, defines: Mapping[str, Define], source: str) -> None:
         self.defines = defines
         self.source = source
         self.depth = 0  # blocks open around the entry being built, defined blocks included
+        self.built = 0  # entries built so far, each use of a defined block or alias again
+        # Layers already validated, by (type, spelling, arguments): a generated model repeats
+        # a few configurations many times, and a layer is immutable once built.
+        self.layers: dict[Hashable, LayerType] = {}
+        self.unknown: dict[str, str] = {}  # message for each unknown type name
 
     def nodes(
         self,
@@ -79,12 +103,12 @@ class Builder:
         lines = getattr(entries, "lines", None) or [line_of(entries, line)] * len(entries)
         self.depth += 1
         try:
-            if self.depth > MAX_NESTING:
+            if self.depth > MAX_NESTING + 1:  # the model's own list is not a block
                 raise LimitError(
                     f"blocks nested deeper than {MAX_NESTING} levels, defined blocks "
                     "included (limit MAX_NESTING)"
                 )
-            return [self.node(e, params, stack, ln) for e, ln in zip(entries, lines)]
+            return [self.node(e, params, stack, ln) for e, ln in zip(entries, lines, strict=True)]
         finally:
             self.depth -= 1
 
@@ -93,16 +117,25 @@ class Builder:
     ) -> Node:
         line = line_of(entry, line)
         name: str | None = None
+        self.built += 1
+        if self.built > MAX_ENTRIES:
+            raise LimitError(
+                f"the model builds more than {MAX_ENTRIES:,} entries, each use of a defined "
+                "block and each YAML alias counted again (limit MAX_ENTRIES)",
+                Location(source=self.source, line=line),
+            )
         try:
             type_key, args, meta = self.split(entry)
-            meta = {k: resolve(v, params) for k, v in meta.items()}
-            name = self.meta_name(meta)
+            if meta:
+                meta = {k: resolve(v, params) for k, v in meta.items()}
+                name = self.meta_name(meta)
             node = self.make(type_key, args, params, stack, line)
-            node.name = name
             node.line = line
-            node.repeat = self.meta_repeat(meta)
-            node.trainable = self.meta_trainable(meta)
-            node.rows *= node.repeat
+            if meta:
+                node.name = name
+                node.repeat = self.meta_repeat(meta)
+                node.trainable = self.meta_trainable(meta)
+                node.rows *= node.repeat
             if node.rows > MAX_LAYERS:
                 raise LimitError(
                     f"the model expands to more than {MAX_LAYERS:,} layers after repeat "
@@ -186,6 +219,18 @@ class Builder:
         return self.layer(layer_type, args, type_key)
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
+        try:
+            key: Hashable = (layer_type, spelled, freeze(args))
+            layer = self.layers.get(key)
+        except TypeError:  # unhashable argument data: validate it every time
+            key, layer = None, None
+        if layer is None:
+            layer = self.validate(layer_type, args, spelled)
+            if key is not None:
+                self.layers[key] = layer
+        return LayerNode(type_name=layer_type.type_name, name=None, layer=layer)
+
+    def validate(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerType:
         if isinstance(args, Call):
             positional, keywords = list(args.positional), dict(args.keywords)
         elif args is None:
@@ -199,8 +244,7 @@ class Builder:
         for key in keywords:
             if not isinstance(key, str):
                 raise SpecError(f"{spelled} argument names must be text, got {key!r}")
-        layer = layer_type.from_arguments(positional, keywords, spelled)
-        return LayerNode(type_name=layer_type.type_name, name=None, layer=layer)
+        return layer_type.from_arguments(positional, keywords, spelled)
 
     def keras_activation(self, args: Any) -> LayerNode:
         if isinstance(args, Call):
@@ -298,11 +342,15 @@ class Builder:
         )
 
     def unknown_type(self, type_key: str) -> str:
-        import difflib
+        message = self.unknown.get(type_key)
+        if message is None:
+            import difflib
 
-        from ..layers import known_names
+            from ..layers import known_names
 
-        names = known_names() + list(self.defines) + list(BLOCK_KINDS)
-        close = difflib.get_close_matches(type_key.lower(), names, 1, 0.6)
-        hint = f" (did you mean {close[0]}?)" if close else ""
-        return f"unknown layer type {type_key!r}{hint}; `cnncalc layers` lists them"
+            names = known_names() + list(self.defines) + list(BLOCK_KINDS)
+            close = difflib.get_close_matches(type_key.lower(), names, 1, 0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            message = f"unknown layer type {type_key!r}{hint}; `cnncalc layers` lists them"
+            self.unknown[type_key] = message
+        return message

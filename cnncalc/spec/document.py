@@ -5,12 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..errors import Location, SpecError
+from ..errors import LimitError, Location, SpecError
 from ..layers import find_type
 from ..limits import MAX_DIMENSION, MAX_LAYERS
-from ..errors import LimitError
 from .build import BLOCK_KINDS, Builder, Define
-from .nodes import Model
+from .nodes import Model, collector_paused
 
 TOP_KEYS = ("name", "input", "define", "layers")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
@@ -20,8 +19,13 @@ def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
     """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints."""
     if isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[x×,]", value.strip().lower())]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isascii() and p.isdigit() for p in parts):
             raise SpecError(f"{what} must look like 3x224x224 or 3,224,224, got {value!r}")
+        for p in parts:  # refused before int(), which is slow on (and refuses) huge numbers
+            if len(p.lstrip("0")) > len(str(MAX_DIMENSION)):
+                raise LimitError(
+                    f"{what} size {p[:20]}... is above {MAX_DIMENSION:,} (limit MAX_DIMENSION)"
+                )
         value = [int(p) for p in parts]
     elif isinstance(value, int) and not isinstance(value, bool):
         value = [value]
@@ -104,7 +108,8 @@ def make_model(
     name: str | None,
     input_shape: tuple[int, ...] | None,
 ) -> Model:
-    layers = Builder(defines, source).nodes(entries, None, (), getattr(entries, "line", None))
+    with collector_paused():
+        layers = Builder(defines, source).nodes(entries, None, (), getattr(entries, "line", None))
     if not layers:
         raise SpecError("the model has no layers", Location(source=source))
     rows = sum(node.rows for node in layers)

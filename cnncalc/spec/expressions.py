@@ -101,12 +101,12 @@ class _Parser:
         return value
 
     def unary(self) -> int:
-        token = self.peek()
-        if token and token[1] in ("-", "+"):
+        negative = False
+        while (token := self.peek()) and token[1] in ("-", "+"):  # a loop: `- - - 1` is flat
             self.take()
-            value = self.unary()
-            return -value if token[1] == "-" else value
-        return self.atom()
+            negative ^= token[1] == "-"
+        value = self.atom()
+        return -value if negative else value
 
     def atom(self) -> int:
         kind, value = self.take()

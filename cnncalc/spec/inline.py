@@ -134,7 +134,12 @@ class _Parser:
         if token.kind == "number" and (nxt := self.peek(1)) and nxt.text == "*":
             count = self.integer(token)
             self.pos += 2
-            body = self.group() if self.at("(") else [self.item()]
+            if self.at("("):
+                body = self.group()
+            else:  # `2 * 3 * relu` nests as deeply as parentheses would
+                self.nest()
+                body = [self.item()]
+                self.depth -= 1
             return {"sequential": body, "repeat": count}
         if self.at("("):
             return {"sequential": self.group()}
@@ -251,6 +256,10 @@ def parse_inline(text: str) -> list[Any]:
             "(limit MAX_INLINE_CHARS)",
             Location(source=SOURCE),
         )
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:  # undecodable bytes of the command line (surrogates)
+        raise _error("the spec is not valid UTF-8 text", exc.start + 1) from None
     return _Parser(text).parse()
 
 

@@ -6,6 +6,9 @@ computed; its error is raised when propagation reaches it.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import CnncalcError
@@ -50,3 +53,18 @@ class Model:
     layers: list[Node]
     source: str
     rows: int = 0
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused while a model is built or analysed. Both make
+    hundreds of thousands of small objects without cycles, which the collector would only
+    scan again and again (a fifth of the time on a deep model); reference counting still
+    frees them."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -1,0 +1,334 @@
+"""Differential test: random models through cnncalc's analysis and through execute's
+PyTorch path (each layer type's ``to_torch``, the blocks, the merges). They must agree.
+
+- Where cnncalc computes a model, PyTorch must produce every row's shape and parameter
+  count (``Execution.ok``).
+- Where cnncalc refuses a single layer, PyTorch must refuse it too (construction or
+  forward raises, or an empty output), except where cnncalc is stricter by design; each
+  such case is listed in ``stricter_by_design`` with its reason.
+
+A failure prints the case as a ready-to-paste ``cnncalc execute`` command. The example
+count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about 20 s
+for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import pytest
+from hypothesis import event, given, note
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+
+from cnncalc_oracle import inline_call  # noqa: E402
+
+from cnncalc import analyse, load_model  # noqa: E402
+from cnncalc.errors import CnncalcError  # noqa: E402
+from cnncalc.execute import execute  # noqa: E402
+
+Shape = tuple[int, ...]
+ACTIVATIONS = (
+    "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "sigmoid",
+    "hardsigmoid", "hardswish", "tanh", "identity",
+)  # fmt: skip
+
+
+def command(spec: str, sample: Shape, batch: int) -> str:
+    """The case as a command to paste into a shell."""
+    dims = "x".join(map(str, sample))
+    extra = f"--batch {batch} " if batch > 1 else ""
+    return f'cnncalc execute {extra}--input {dims} "{spec}"'
+
+
+def per_dim(nd: int, low: int, high: int) -> st.SearchStrategy[Any]:
+    """An int, or a tuple of ``nd`` ints, in [low, high]."""
+    return st.one_of(st.integers(low, high), st.tuples(*[st.integers(low, high)] * nd))
+
+
+def optional(**strategies: st.SearchStrategy[Any]) -> st.SearchStrategy[dict[str, Any]]:
+    """Keyword arguments, each present or left at its default."""
+    return st.fixed_dictionaries({}, optional=strategies)
+
+
+# ---- single layers, valid or not ---------------------------------------------------------
+def conv(nd: int) -> st.SearchStrategy[str]:
+    keywords = optional(
+        stride=per_dim(nd, 1, 3),
+        padding=st.one_of(per_dim(nd, 0, 2), st.sampled_from(["valid", "same", "full"])),
+        dilation=per_dim(nd, 1, 2),
+        groups=st.sampled_from([1, 2]),
+        bias=st.booleans(),
+        padding_mode=st.sampled_from(["zeros", "reflect", "replicate", "circular"]),
+    )
+    return st.builds(
+        lambda out, k, kw: inline_call(f"conv{nd}d", out, k, **kw),
+        st.integers(1, 4), per_dim(nd, 1, 4), keywords,
+    )  # fmt: skip
+
+
+def conv_transpose(nd: int) -> st.SearchStrategy[str]:
+    keywords = optional(
+        stride=per_dim(nd, 1, 3),
+        padding=per_dim(nd, 0, 2),
+        output_padding=per_dim(nd, 0, 2),
+        dilation=per_dim(nd, 1, 2),
+        groups=st.sampled_from([1, 2]),
+        bias=st.booleans(),
+    )
+    return st.builds(
+        lambda out, k, kw: inline_call(f"conv_transpose{nd}d", out, k, **kw),
+        st.integers(1, 4), per_dim(nd, 1, 4), keywords,
+    )  # fmt: skip
+
+
+def pool(nd: int) -> st.SearchStrategy[str]:
+    common = {
+        "stride": st.one_of(st.none(), per_dim(nd, 1, 3)),
+        "padding": st.one_of(per_dim(nd, 0, 2), st.sampled_from(["valid", "same"])),
+        "ceil_mode": st.booleans(),
+    }
+    max_keywords = optional(**common, dilation=per_dim(nd, 1, 2))
+    avg_extra = {"count_include_pad": st.booleans()}
+    if nd > 1:
+        avg_extra["divisor_override"] = st.sampled_from([None, 1, 3])
+    avg_keywords = optional(**common, **avg_extra)
+    return st.one_of(
+        st.builds(lambda k, kw: inline_call(f"maxpool{nd}d", k, **kw), per_dim(nd, 1, 4), max_keywords),
+        st.builds(lambda k, kw: inline_call(f"avgpool{nd}d", k, **kw), per_dim(nd, 1, 4), avg_keywords),
+        st.builds(
+            lambda kind, size: inline_call(f"adaptive_{kind}pool{nd}d", size),
+            st.sampled_from(["avg", "max"]),
+            st.one_of(st.integers(1, 5), st.lists(st.one_of(st.none(), st.integers(1, 5)), min_size=nd, max_size=nd).map(tuple)),
+        ),
+    )  # fmt: skip
+
+
+def reshaping(nd: int) -> st.SearchStrategy[str]:
+    pair = st.tuples(st.integers(-1, 2), st.integers(-1, 2))
+    pads = st.one_of(
+        st.integers(-1, 2),
+        st.lists(pair, min_size=1, max_size=nd).map(lambda pairs: sum(pairs, ())),
+    )
+    choices = [
+        st.builds(lambda p: inline_call(f"zeropad{nd}d", p), pads),
+        st.builds(lambda p: inline_call(f"zeropadding{nd}d", p), st.integers(0, 2)),
+        st.builds(lambda s: inline_call(f"upsampling{nd}d", s), per_dim(nd, 1, 3)),
+        st.builds(
+            lambda factor, mode: inline_call("upsample", scale_factor=factor, mode=mode),
+            st.sampled_from([0.5, 1.5, 2, 2.5, 3]),
+            st.sampled_from(["nearest", "nearest-exact", "area", {1: "linear", 2: "bicubic", 3: "trilinear"}[nd]]),
+        ),
+        st.builds(lambda size: inline_call("upsample", size=size), per_dim(nd, 1, 6)),
+        st.builds(lambda keep: inline_call("global_avgpool", keepdims=keep), st.booleans()),
+        st.builds(lambda keep: inline_call("global_maxpool", keepdims=keep), st.booleans()),
+        st.builds(lambda p: inline_call(f"dropout{nd}d", p), st.sampled_from([0.0, 0.5])),
+        st.builds(lambda: inline_call(f"batchnorm{nd}d")),
+        st.builds(lambda affine: inline_call(f"instancenorm{nd}d", affine=affine), st.booleans()),
+    ]  # fmt: skip
+    if nd == 2:
+        choices += [
+            st.builds(lambda r: inline_call("pixel_shuffle", r), st.integers(1, 3)),
+            st.builds(lambda r: inline_call("pixel_unshuffle", r), st.integers(1, 3)),
+        ]
+    return st.one_of(choices)
+
+
+def any_rank() -> st.SearchStrategy[str]:
+    """Layers that take any rank."""
+    return st.one_of(
+        st.builds(lambda out, bias: inline_call("linear", out, bias=bias), st.integers(1, 5), st.booleans()),
+        st.builds(lambda s, e: inline_call("flatten", s, e), st.integers(-3, 3), st.integers(-3, 3)),
+        st.builds(lambda d: inline_call("softmax", d), st.integers(-3, 3)),
+        st.builds(lambda d: inline_call("log_softmax", d), st.integers(-3, 3)),
+        st.builds(lambda n: inline_call("prelu", n), st.integers(1, 4)),
+        st.builds(lambda g: inline_call("groupnorm", g), st.integers(1, 4)),
+        st.builds(lambda shape: inline_call("layernorm", shape), st.one_of(st.none(), st.integers(1, 5))),
+        st.builds(lambda: inline_call("batchnorm")),
+        st.builds(lambda p: inline_call("dropout", p), st.sampled_from([0.0, 0.5])),
+        st.sampled_from(ACTIVATIONS),
+    )  # fmt: skip
+
+
+@st.composite
+def single_layer_cases(draw: st.DrawFn) -> tuple[str, Shape, int]:
+    nd = draw(st.integers(0, 3))
+    channels = draw(st.integers(1, 4))
+    sample = (channels, *draw(st.tuples(*[st.integers(1, 9 if nd < 3 else 6)] * nd)))
+    # Mostly a layer made for the input's rank; sometimes one made for another rank.
+    layer_nd = draw(st.sampled_from([nd, nd, nd, 1, 2, 3])) or 1
+    families = [conv, conv_transpose, pool, reshaping]
+    layers = [family(layer_nd) for family in families] if nd or layer_nd != 1 else []
+    spec = draw(st.one_of(*layers, any_rank()))
+    return spec, sample, draw(st.integers(1, 2))
+
+
+# ---- PyTorch's verdict on a layer cnncalc refuses -----------------------------------------
+def torch_output(spec: str, shape: Shape) -> Shape | None:
+    """The shape the layer's own ``to_torch`` module gives on zeros of ``shape``, or None
+    where PyTorch refuses it (construction or forward raises)."""
+    layer = load_model(spec, shape[1:]).layers[0].layer
+    try:
+        module = layer.to_torch(shape).eval()
+        with torch.inference_mode(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's notes on inputs it reinterprets
+            return tuple(module(torch.zeros(shape)).shape)
+    except CnncalcError:
+        raise
+    except Exception:  # noqa: BLE001 - any refusal by PyTorch
+        return None
+
+
+def stricter_by_design(spec: str, shape: Shape, out: Shape) -> bool:
+    """Cases PyTorch runs that cnncalc refuses on purpose (SPEC §3, §4)."""
+    name = spec.split("(")[0]
+    nd = int(name[-2]) if name[-1] == "d" and name[-2].isdigit() else None
+    return (
+        # an output size below 1: some backends return empty tensors, cnncalc refuses
+        0 in out
+        # an N-d layer takes (N, C, *N spatial) in cnncalc; PyTorch also reads rank N + 1
+        # as unbatched, and global average pooling as a mean over the last N dims of any rank
+        or (nd is not None and len(shape) != nd + 2)
+        # pixel shuffle on more than one leading dimension, or padding and normalising
+        # that would reach into the batch dimension
+        or name in ("pixel_shuffle", "pixel_unshuffle", "layernorm")
+        or name.startswith("zeropad")
+        # TensorFlow's 'same' pooling has no ceil mode; cnncalc refuses the mixture
+        or ("pool" in name and "padding='same'" in spec and "ceil_mode=true" in spec)
+    )
+
+
+# ---- multi-layer models that mostly compute --------------------------------------------
+@st.composite
+def chain_cases(draw: st.DrawFn) -> tuple[str, Shape, int]:
+    """2 to 5 steps on a 1-, 2- or 3-D input, with residual, parallel and repeated blocks.
+    Channels are tracked so the blocks mostly fit; sizes are left to chance."""
+    nd = draw(st.integers(1, 3))
+    channels = draw(st.integers(1, 4))
+    sample = (channels, *draw(st.tuples(*[st.integers(3, 12 if nd < 3 else 6)] * nd)))
+    c = channels
+    steps = []
+    for _ in range(draw(st.integers(2, 5))):
+        kind = draw(st.sampled_from(["conv", "pool", "act", "norm", "residual", "down", "parallel", "gate", "repeat", "pad"]))  # fmt: skip
+        out = draw(st.integers(1, 6))
+        same = draw(st.sampled_from(["'same'", 1, "'full'", 0]))
+        k = draw(st.sampled_from([1, 2, 3]))
+        if kind == "conv":
+            stride = draw(st.integers(1, 2))
+            steps.append(f"conv{nd}d({out}, {k}, stride={stride}, padding={same})")
+            c = out
+        elif kind == "pool":
+            steps.append(draw(st.sampled_from([
+                f"maxpool{nd}d(2, ceil_mode=True)", f"avgpool{nd}d(3, 1, 1)",
+                f"maxpool{nd}d(3, 2, padding='same')", f"adaptive_avgpool{nd}d(2)",
+            ])))  # fmt: skip
+        elif kind == "act":
+            steps.append(draw(st.sampled_from(ACTIVATIONS)))
+        elif kind == "norm":
+            steps.append(draw(st.sampled_from([f"batchnorm{nd}d", f"instancenorm{nd}d", "groupnorm(1)", f"dropout{nd}d(0.1)"])))  # fmt: skip
+        elif kind == "residual":
+            merge = draw(st.sampled_from(["add", "concat"]))
+            steps.append(f"residual(conv{nd}d({c}, 3, padding='same') -> relu -> conv{nd}d({c}, {k}, padding='same'), merge='{merge}')")  # fmt: skip
+            c = 2 * c if merge == "concat" else c
+        elif kind == "down":
+            steps.append(f"residual(conv{nd}d({out}, 3, stride=2, padding=1) -> relu, shortcut=conv{nd}d({out}, 1, stride=2))")  # fmt: skip
+            c = out
+        elif kind == "parallel":
+            merge = draw(st.sampled_from(["concat", "add", "mul"]))
+            branches = [f"conv{nd}d({out}, 1)", f"conv{nd}d({out}, 3, padding=1)", f"conv{nd}d({out}, 5, padding='same', dilation={k})"]  # fmt: skip
+            steps.append(f"parallel({', '.join(branches)}, merge='{merge}')")
+            c = 3 * out if merge == "concat" else out
+        elif kind == "gate":  # squeeze and excitation: (N, C, 1, ...) × (N, C, ...)
+            steps.append(f"residual(global_avgpool(keepdims=True) -> conv{nd}d({c}, 1) -> sigmoid, merge='mul')")  # fmt: skip
+        elif kind == "repeat":
+            steps.append(f"2 * (conv{nd}d({out}, 3, padding={same}) -> relu)")
+            c = out
+        else:
+            steps.append(f"zeropad{nd}d({k - 1})")
+    if draw(st.booleans()):
+        steps += ["flatten", f"linear({draw(st.integers(1, 10))})", "softmax"]
+    return " -> ".join(steps), sample, draw(st.integers(1, 2))
+
+
+# ---- the tests -------------------------------------------------------------------------
+def check_agreement(spec: str, sample: Shape, batch: int) -> Any:
+    """Analyse and run the case; where cnncalc computes it, PyTorch must agree row by row.
+    Returns the report."""
+    report = analyse(load_model(spec, sample), batch=batch)
+    if report.error is None:
+        result = execute(report, seed=0)
+        assert result.ok, f"{command(spec, sample, batch)}\n{result.verdict}"
+    return report
+
+
+@given(single_layer_cases())
+def test_single_layers_agree_with_pytorch(case: tuple[str, Shape, int]) -> None:
+    spec, sample, batch = case
+    note(command(spec, sample, batch))  # printed with any failure, crashes included
+    report = check_agreement(spec, sample, batch)
+    event("cnncalc refuses" if report.error else "cnncalc computes")
+    if report.error is None:
+        return
+    shape = (batch, *sample)
+    out = torch_output(spec, shape)
+    assert out is None or stricter_by_design(spec, shape, out), (
+        f"{command(spec, sample, batch)}\ncnncalc refuses ({report.error}) "
+        f"but PyTorch gives {list(out)}"
+    )
+
+
+@given(chain_cases())
+def test_small_models_agree_with_pytorch(case: tuple[str, Shape, int]) -> None:
+    note(command(*case))
+    report = check_agreement(*case)
+    event("cnncalc refuses" if report.error else "cnncalc computes")
+
+
+@pytest.mark.parametrize(
+    ("spec", "sample"),
+    [
+        ("conv2d(4, 3, stride=2, padding='same')", (3, 17, 17)),  # TensorFlow's strided same
+        ("conv2d(4, (2, 4), stride=(3, 1), padding='same', dilation=2)", (2, 9, 10)),
+        ("conv1d(2, 4, padding='same', padding_mode='reflect')", (1, 7)),
+        ("conv3d(2, 2, padding='full', dilation=2)", (1, 3, 3, 3)),
+        ("maxpool2d(3, 2, padding='same')", (2, 8, 9)),
+        ("avgpool1d(2, 3, padding='same')", (1, 10)),
+        ("Conv2D(filters=4, kernel_size=3, strides=2, padding='same') -> MaxPooling2D(pool_size=2)"
+         " -> BatchNormalization -> GlobalAveragePooling2D -> Dense(units=3)", (3, 15, 15)),
+        ("ZeroPadding2D(((1, 2), (0, 3))) -> UpSampling2D(2) -> Flatten -> Dropout(0.5)", (2, 3, 3)),
+        ("residual(conv2d(4, 3, padding=1), shortcut=conv2d(4, 1), merge='concat')", (2, 6, 6)),
+        ("parallel(maxpool2d(2), avgpool2d(2), conv2d(3, 2, stride=2), merge='add')", (3, 8, 8)),
+        ("residual(adaptive_avgpool2d(1) -> conv2d(3, 1) -> hardsigmoid, merge='mul')", (3, 5, 5)),
+        ("3 * (conv2d(4, 3, padding=1) -> relu) -> adaptive_maxpool2d((None, 2))", (1, 6, 7)),
+        ("global_maxpool(keepdims=True) -> flatten -> linear(2)", (2, 3, 4, 5)),
+        # found by this test: to_torch passed a lone None to AdaptiveAvgPool1d, and global
+        # pooling over more than 3 spatial dimensions had no PyTorch module
+        ("adaptive_avgpool1d((None,))", (2, 5)),
+        ("unflatten(2, (2, 2)) -> global_avgpool(keepdims=True)", (2, 4, 4, 4)),
+        ("unflatten(2, (2, 2)) -> global_maxpool", (2, 4, 4, 4)),
+    ],
+)  # fmt: skip
+def test_known_cases_agree_with_pytorch(spec: str, sample: Shape) -> None:
+    """The constructions the issue names, each once, so a regression names its case."""
+    report = check_agreement(spec, sample, 1)
+    assert report.error is None, str(report.error)
+
+
+@pytest.mark.parametrize(
+    ("spec", "sample"),
+    [
+        # found by this test: PyTorch computes group and instance statistics from the input
+        # and refuses a group or channel holding a single value (F.group_norm,
+        # F.instance_norm), even in eval mode
+        ("groupnorm(4)", (4, 1, 1)),
+        ("groupnorm(2)", (2,)),
+        ("instancenorm2d", (4, 1, 1)),
+        ("instancenorm1d(affine=true)", (3, 1)),
+    ],
+)
+def test_known_refusals_agree_with_pytorch(spec: str, sample: Shape) -> None:
+    report = check_agreement(spec, sample, 1)
+    assert report.error is not None
+    assert torch_output(spec, (1, *sample)) is None
