@@ -27,8 +27,13 @@ def _fail(message: str, **context: Any) -> PydanticCustomError:
 
 
 def _show(value: Any) -> str:
+    """A value as the spec would write it: ``'same'``, ``[3, 3]``, ``true``, ``null``."""
     if isinstance(value, str):
         return repr(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_show(v) for v in value) + "]"
     return str(value)

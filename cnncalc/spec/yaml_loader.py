@@ -10,11 +10,12 @@ as the events arrive, not by trusting the loader:
   collection it names, so aliases cannot stack depth;
 * aliases (``MAX_YAML_ALIASES``) are counted, and an alias to a collection that is still
   open (a recursive document) is refused;
-* only the safe scalar types are built. A scalar resolves exactly as ``yaml.SafeLoader``
-  resolves it (the same implicit resolvers and constructors), each distinct one once.
+* only the safe scalar types are built. A scalar resolves exactly as PyYAML's safe loader
+  resolves it on the same parser (the same implicit resolvers and constructors), each
+  distinct one once; ``<<`` merges as PyYAML merges.
 
-Beyond ``yaml.safe_load``, duplicate keys are refused, and so are the ``!!set``, ``!!omap``
-and ``!!pairs`` collections, which no model needs.
+Beyond PyYAML's safe loader, duplicate keys and recursive aliases are refused, and so are
+the ``!!set``, ``!!omap`` and ``!!pairs`` collections, which no model needs.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"
 MERGE_TAG = "tag:yaml.org,2002:merge"
 INT_TAG = "tag:yaml.org,2002:int"
+KEY_ONLY_TAGS = (MERGE_TAG, "tag:yaml.org,2002:value")
 SCALAR_TAGS = frozenset(
     f"tag:yaml.org,2002:{name}"
     for name in ("null", "bool", "int", "float", "str", "binary", "timestamp")
@@ -94,7 +96,7 @@ class _Scalars:
         tag = event.tag
         if tag is None or tag == "!":
             tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
-        if tag == MERGE_TAG:
+        if tag in KEY_ONLY_TAGS:  # as a key, `<<` merges and `=` is plain text
             return tag, event.value
         if tag not in SCALAR_TAGS:
             raise SpecError(f"unsupported YAML tag {tag}", _where(event))
@@ -145,8 +147,8 @@ class _Builder:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             tag, value = self.scalars.value(event)
-            if tag == MERGE_TAG and not self.at_key():
-                raise SpecError("'<<' is a merge key, not a value", _where(event))
+            if tag in KEY_ONLY_TAGS and not self.at_key():
+                raise SpecError(f"{event.value!r} is only allowed as a mapping key", _where(event))
             self.register(event.anchor, value, 0, event)
             self.add(value, 0, event, merge=tag == MERGE_TAG)
         elif kind is yaml.MappingStartEvent:
@@ -191,12 +193,12 @@ class _Builder:
         self.add(value, done.height, event, line=value.line)
 
     def merged(self, done: Open) -> LineDict:
-        """The mapping with its ``<<`` sources under its own keys; earlier sources win."""
+        """The mapping over its ``<<`` sources, as PyYAML merges them: its own keys win,
+        then a later ``<<`` over an earlier one, and in ``<<: [a, b]`` a over b."""
         out = LineDict()
         out.line = done.value.line
         for source in done.merges:
-            for key, item in source.items():
-                out.setdefault(key, item)
+            out.update(source)
         out.update(done.value)
         return out
 
@@ -236,7 +238,7 @@ class _Builder:
                 raise SpecError(
                     "'<<' merges a mapping or a list of mappings", Location(line=top.key_line)
                 )
-            top.merges.extend(sources)
+            top.merges.extend(reversed(sources))
             return
         container = top.value
         if key in container:

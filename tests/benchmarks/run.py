@@ -170,9 +170,11 @@ def cold_start(results: Results, repeats: int, env: dict[str, str]) -> None:
     runs = alternate(commands, repeats, env)
     floor = median_seconds(runs.pop("floor"))
     results.note(f"floor `python -c \"import click, tabulate, yaml; from pydantic import BaseModel\"`: {floor * 1000:.0f} ms")
+    table = median_seconds(runs.pop("params resnet50 table"))
     for name, measured in runs.items():
         seconds = median_seconds(measured)
         results.add(Figure("cold", f"{name}: {seconds * 1000:.0f} ms, x floor", seconds / floor, "x", 1.1))
+    results.note(f"params resnet50 as a table (imports tabulate; no budget): {table * 1000:.0f} ms, {table / floor:.2f} x floor")
 
 
 def per_layer(results: Results, layers: int, repeats: int) -> None:
