@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
+from cnncalc_oracle import REFUSED, cnncalc_shape, repro  # noqa: E402
 from torch import nn  # noqa: E402
+from torch_oracle import torch_shape  # noqa: E402
 
 from cnncalc import analyse, load_model  # noqa: E402
-from cnncalc_oracle import REFUSED, cnncalc_shape, repro  # noqa: E402
-from torch_oracle import torch_shape  # noqa: E402
 
 # (inline spec, batched input shape, the same layer built in torch)
 CASES = [

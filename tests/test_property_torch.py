@@ -12,9 +12,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
-from torch import nn  # noqa: E402
-
 from cnncalc_oracle import REFUSED, cnncalc_shape, inline_call, repro  # noqa: E402
+from torch import nn  # noqa: E402
 from torch_oracle import torch_shape  # noqa: E402
 
 

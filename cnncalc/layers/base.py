@@ -11,11 +11,10 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass
 from math import prod
+from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from types import SimpleNamespace
-
-from ..errors import ShapeError, SpecError, Location
+from ..errors import Location, ShapeError, SpecError
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch

@@ -11,7 +11,15 @@ from ..limits import MAX_DIMENSION
 from .base import FlatShape, LayerType, Shape, show_shape
 from .conv import dims
 from .fields import (
-    Choice, FloatOrFloats, Int, IntList, Ints, OptionalBool, _fail, _validator, check_int,
+    Choice,
+    FloatOrFloats,
+    Int,
+    IntList,
+    Ints,
+    OptionalBool,
+    _fail,
+    _validator,
+    check_int,
 )  # fmt: skip
 
 
