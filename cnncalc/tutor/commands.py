@@ -1,7 +1,8 @@
 """The single-layer helpers ``conv``, ``solve`` and ``explain`` as click commands.
 
 Each command parses its options, calls one library function and prints that result's
-rendering; the main CLI registers them with ``cli.add_command``. Bad input is a
+rendering (the library modules are imported inside the commands, so the other commands do
+not pay for them at start-up); the main CLI registers them with ``cli.add_command``. Bad input is a
 ``click.UsageError`` or ``click.BadParameter`` (exit 2, message on stderr).
 """
 
@@ -10,14 +11,16 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ..errors import CnncalcError
-from . import explain as explain_module
-from . import formula
-from . import solve as solve_module
+
+if TYPE_CHECKING:  # pragma: no cover
+    from . import explain as explain_module
+    from . import formula
+    from . import solve as solve_module
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,6 +48,8 @@ def refusals() -> Iterator[None]:
 
 def ints_option(text: str, option: str) -> tuple[int, ...]:
     """``224x224`` / ``224,224`` / ``7`` for ``option``, or a BadParameter naming it."""
+    from . import formula
+
     try:
         return formula.parse_ints(text, option.lstrip("-"))
     except CnncalcError as error:
@@ -52,6 +57,8 @@ def ints_option(text: str, option: str) -> tuple[int, ...]:
 
 
 def padding_option(text: str) -> tuple[formula.Padding, ...]:
+    from . import formula
+
     try:
         return formula.parse_padding(text)
     except CnncalcError as error:
@@ -159,6 +166,8 @@ def conv(
         )
     if any(output_paddings) and not transposed:
         raise click.UsageError("--output-padding needs --transposed")
+    from . import formula
+
     kind: formula.Kind = "pool" if pool else "transposed" if transposed else "conv"
     with refusals():
         work = formula.work_out_layer(
@@ -273,6 +282,8 @@ def solve(
         )
     if not same and targets is None:
         raise click.UsageError("give the wanted size with --output SIZES, or ask for --same")
+    from . import solve as solve_module
+
     bounds = solve_module.Bounds(
         max_kernel, max_stride, max_dilation, max_padding, kernel, stride, dilation
     )
@@ -376,6 +387,8 @@ def explain(
       cnncalc explain --op maxpool --kernel 2 --values 0..19 --view 1x1x4x5
       cnncalc explain --view 5x5 --kernel 3x3 --padding 1 --seed 7
     """
+    from . import explain as explain_module
+
     with refusals():
         numbers = None if values is None else explain_module.parse_numbers(values, "--values")
         weights = None if weight is None else explain_module.parse_numbers(weight, "--weight")
