@@ -225,6 +225,20 @@ EXECUTE_FLAG = click.option(
 )  # fmt: skip
 
 
+def show_view(
+    ctx: click.Context, view: str, model: str, input_shape: Any, batch: int, fmt: str,
+    dtype: str, run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+) -> None:  # fmt: skip
+    """The body of ``shapes`` and ``params``: analyse, then print, or confirm in PyTorch
+    first with ``--execute``."""
+    require_execute_flag(ctx, run)
+    report = analyse_model(model, input_shape, batch, dtype)
+    if run:
+        run_model(report, view, fmt, seed, device, max_memory, timings)
+    else:
+        print_report(report, view, fmt)
+
+
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
 @EXECUTE_FLAG
@@ -242,12 +256,9 @@ def shapes(
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
     cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
     """
-    require_execute_flag(ctx, run)
-    report = analyse_model(model, input_shape, batch, dtype)
-    if run:
-        run_model(report, "shapes", fmt, seed, device, max_memory, timings)
-    else:
-        print_report(report, "shapes", fmt)
+    show_view(
+        ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory, timings
+    )
 
 
 @cli.command(epilog=EPILOG_MODEL)
@@ -267,12 +278,9 @@ def params(
     cnncalc params configs/vgg16.yaml --format json --dtype float16
     cnncalc params --execute configs/lenet5.yaml
     """
-    require_execute_flag(ctx, run)
-    report = analyse_model(model, input_shape, batch, dtype)
-    if run:
-        run_model(report, "params", fmt, seed, device, max_memory, timings)
-    else:
-        print_report(report, "params", fmt)
+    show_view(
+        ctx, "params", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory, timings
+    )
 
 
 @cli.command(epilog=EPILOG_MODEL)
