@@ -275,11 +275,14 @@ REFUSALS = [
      "permute dims [0, 2, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch included"),
     ("permute(2, 3, 1)", (3, 4, 5),
      "permute dims [2, 3, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch "
-     "included (Keras's Permute(2, 3, 1) is permute(0, 2, 3, 1))"),
+     "included (Keras's Permute((2, 3, 1)) is permute(0, 2, 3, 1))"),
     ("permute(0, -1, 3, 1)", (3, 4, 5),
      "permute dims [0, -1, 3, 1] is not a permutation of 0..3: dim 3 appears more than once"),
     ("permute(0, 2, 3, 4)", (3, 4, 5), "permute dim 4 is out of range for a 4-D input (expected -4..3)"),
     ("permute(0, 1.5)", (3,), "permute dims must be an integer, got 1.5"),
+    ("permute(1)", (5,),
+     "permute dims [1] has 1 entry but the input [1, 5] has 2 dimensions, the batch included "
+     "(Keras's Permute((1,)) is permute(0, 1))"),
     ("transpose(1, 3)", (3, 4), "transpose dim1 3 is out of range for a 3-D input (expected -3..2)"),
     ("transpose(1)", (3, 4), "transpose needs dim1"),
     ("layernorm2d(normalized_shape=4)", (6, 5, 5), "layernorm2d normalized_shape 4 but the input has 6 channels"),

@@ -397,9 +397,10 @@ class Permute(LayerType):
             hint = ""
             if len(dims) == rank - 1 and sorted(dims) == list(range(1, rank)):
                 # Keras's Permute counts from 1 and leaves the batch out.
-                hint = f" (Keras's Permute{tuple(dims)} is permute{(0, *dims)})"
+                hint = f" (Keras's Permute({tuple(dims)}) is permute{(0, *dims)})"
             raise self.fail(
-                f"dims {list(dims)} has {len(dims)} entries but the input {show_shape(shape)} "
+                f"dims {list(dims)} has {len(dims)} entr{'y' if len(dims) == 1 else 'ies'} "
+                f"but the input {show_shape(shape)} "
                 f"has {rank} dimensions, the batch included{hint}"
             )
         order = tuple(normalise_dim(self, d, rank, "dim") for d in dims)
@@ -422,8 +423,11 @@ class Permute(LayerType):
 
 class Transpose(LayerType):
     """``x.transpose(dim0, dim1)``: the two dimensions swap; negative dims count from the
-    end. The receptive field carries over where neither dim is spatial (both 0 or 1, or
-    equal), else it is n/a."""
+    end, as in PyTorch.
+
+    The receptive field carries over where dims 2, ... stay in place (dim0 and dim1 both 0
+    or 1, or equal); otherwise it is n/a. A swap of dims 0 and 1 written with negative
+    dims is not recognised as one: the rank is not known until the input is."""
 
     type_name = "transpose"
     family = "reordering"
