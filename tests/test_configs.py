@@ -232,3 +232,24 @@ def test_rows_with_params_are_torchvision_names(name: str) -> None:
     import reference_nets
 
     assert names_with_params(name) == parameter_prefixes(reference_nets.REFERENCE[name][0]())
+
+
+def test_convnext_settings_that_do_not_count_are_torchvisions_too() -> None:
+    """Stochastic depth rising to 0.1 over the blocks, layer scale 1e-6 and LayerNorm's eps
+    1e-6: they change no figure, so only this test would notice them wrong."""
+    torch = pytest.importorskip("torch")
+    import reference_nets
+
+    rows = report_for("convnext_tiny.yaml").rows
+    module = reference_nets.convnext_tiny()
+    drops = [m.p for m in module.modules() if isinstance(m, reference_nets.StochasticDepth)]
+    assert [r.layer.args.p for r in rows if r.type == "stochastic_depth"] == drops
+    assert (drops[0], drops[-1], len(drops)) == (0.0, 0.1, 18)
+    scales = [m.layer_scale for m in module.modules() if isinstance(m, reference_nets.CNBlock)]
+    # the parameters hold 1e-6 in float32
+    assert [float(torch.tensor(r.layer.args.init_value)) for r in rows if r.type == "layer_scale"] == [
+        float(s.flatten()[0]) for s in scales
+    ]
+    assert len(scales) == 18
+    norms = [m.eps for m in module.modules() if isinstance(m, torch.nn.LayerNorm)]
+    assert [r.layer.args.eps for r in rows if r.type in ("layernorm", "layernorm2d")] == norms
