@@ -248,7 +248,7 @@ def test_convnext_settings_that_do_not_count_are_torchvisions_too() -> None:
     scales = [m.layer_scale for m in module.modules() if isinstance(m, reference_nets.CNBlock)]
     # the parameters hold 1e-6 in float32
     assert [float(torch.tensor(r.layer.args.init_value)) for r in rows if r.type == "layer_scale"] == [
-        float(s.flatten()[0]) for s in scales
+        float(s.detach().flatten()[0]) for s in scales
     ]
     assert len(scales) == 18
     norms = [m.eps for m in module.modules() if isinstance(m, torch.nn.LayerNorm)]
