@@ -98,7 +98,7 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
         return ""
     if key == "index":
         first, end = report.rows[node.first].index, report.rows[last.last].index
-        return str(first) if first == end and not node.is_block else f"{first}–{end}"
+        return str(first) if first == end else f"{first}–{end}"
     if key == "type":
         if not node.is_block:
             return node.row.type  # type: ignore[union-attr]
@@ -186,14 +186,19 @@ def render_tree_table(
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
+    import inspect
+
     import tabulate as tabulate_module
 
+    # the tree's indentation is leading spaces: tabulate 0.10 keeps them with an argument,
+    # 0.9 with a module setting
+    keep = {"preserve_whitespace": True} if "preserve_whitespace" in inspect.signature(tabulate).parameters else {}
     saved = tabulate_module.PRESERVE_WHITESPACE
-    tabulate_module.PRESERVE_WHITESPACE = True  # the tree's indentation is leading spaces
+    tabulate_module.PRESERVE_WHITESPACE = True
     try:
         body = tabulate(
             cells, headers=headers, tablefmt="github" if markdown else "simple",
-            disable_numparse=True,
+            disable_numparse=True, **keep,
         )  # fmt: skip
     finally:
         tabulate_module.PRESERVE_WHITESPACE = saved
