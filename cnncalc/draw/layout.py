@@ -21,7 +21,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass
 
-from ..graphview import model_inputs, model_outputs
+from ..graphview import INPUT, model_inputs, model_outputs
 from ..render import dims_text, human, shape_text
 from ..views import Line, Node, Tree, closed_lines, external_sources, tree_lines
 
@@ -155,8 +155,8 @@ def make_boxes(tree: Tree, depth: int | None) -> list[Box]:
     by_input: dict[str, int] = {}
     for name, shape in model_inputs(report):
         by_input[name] = len(boxes)
-        boxes.append(Box("input", [("type", "input"), ("name", name), ("figures", shape_text(shape))],
-                         [], [], shape_text(shape)))  # fmt: skip
+        texts = [("type", "input")] + ([("name", name)] if name != INPUT else [])
+        boxes.append(Box("input", texts + [("figures", shape_text(shape))], [], [], shape_text(shape)))
     owner = [0] * len(report.rows)
     for line in closed_lines(tree, depth):
         index = len(boxes)
