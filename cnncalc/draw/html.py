@@ -126,11 +126,25 @@ def totals_items(tree: Tree) -> list[tuple[str, str]]:
     ]
 
 
-def chart(tree: Tree) -> Iterator[str]:
-    """Horizontal bars for each top-level row: its share of the params, the MACs and the
+def chart_depth(tree: Tree) -> int:
+    """The depth of the chart's rows: the top level (depth 0), or deeper while one row holds
+    more than half the MACs and the next level has at most ``CHART_ROWS`` rows (a model
+    wrapped in one block, or a U-Net's outer skip, says little at the top)."""
+    t = tree.report.totals
+    depth = 0
+    while depth < tree.max_depth:
+        top = max((n.macs for n in visible(tree, depth)), default=0)
+        if not t.macs or 2 * top <= t.macs or len(visible(tree, depth + 1)) > CHART_ROWS:
+            break
+        depth += 1
+    return depth
+
+
+def chart(tree: Tree, depth: int) -> Iterator[str]:
+    """Horizontal bars for each row at ``depth``: its share of the params, the MACs and the
     activation memory. Past ``CHART_ROWS`` rows, the smaller ones are summed into one."""
     t = tree.report.totals
-    nodes = visible(tree, 0)
+    nodes = visible(tree, depth)
     memory = {id(n): activation_bytes(tree, n) for n in nodes}
     total_memory = sum(memory.values()) or 1
     entries = [(n.name, n.params, n.macs, memory[id(n)]) for n in nodes]
@@ -226,8 +240,10 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     for key, value in totals_items(tree):
         yield f"<div><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
     yield "</dl>\n<h2>Where the compute and the memory go</h2>\n"
-    yield '<p class="sub">by top-level row; activation memory is the outputs each one makes</p>\n'
-    yield from chart(tree)
+    level = chart_depth(tree)
+    where = "top-level row" if level == 0 else f"row at depth {level}"
+    yield f'<p class="sub">by {where}; activation memory is the outputs each one makes</p>\n'
+    yield from chart(tree, level)
     yield '\n<h2>Diagram</h2>\n<div class="diagram">\n'
     yield from render_svg(tree, depth, declaration=False)
     yield "</div>\n<h2>Layers</h2>\n"
