@@ -151,19 +151,19 @@ def shorten(name: str, limit: int) -> str:
     return name[:head] + "…" + name[len(name) - (keep - head):] if keep > head else name[:head] + "…"
 
 
-def fit_names(cells: list[list[str]], headers: list[str], name_at: int, width: int) -> None:
-    """Shorten the name column (never a number) so the table is at most ``width`` wide;
-    where that is not enough, names stop at ``NAME_MIN`` and the table is wider."""
-    widths = [max([len(h)] + [len(r[i]) for r in cells]) for i, h in enumerate(headers)]
-    total = sum(widths) + 2 * (len(widths) - 1)
-    if total <= width:
-        return
-    limit = max(NAME_MIN, len(headers[name_at]), widths[name_at] - (total - width))
+def fit_names(cells: list[list[str]], name_at: int, excess: int) -> bool:
+    """Shorten the name column (never a number) by ``excess`` characters; where that is
+    not possible, names stop at ``NAME_MIN``. Returns whether anything changed."""
+    widest = max(len(r[name_at]) for r in cells)
+    changed = False
     for r in cells:
         text = r[name_at]
-        if len(text) > limit:
-            lead = len(text) - len(text.lstrip("│├└─ "))
-            r[name_at] = text[:lead] + shorten(text[lead:], max(limit - lead, NAME_MIN))
+        lead = len(text) - len(text.lstrip("│├└─ "))
+        limit = max(widest - excess - lead, NAME_MIN)
+        if len(text) - lead > limit:
+            r[name_at] = text[:lead] + shorten(text[lead:], limit)
+            changed = True
+    return changed
 
 
 # ---- renderers ----------------------------------------------------------------------------
@@ -179,8 +179,6 @@ def render_tree_table(
     keys = columns or DEFAULT_COLUMNS[view]
     headers = [COLUMNS[k][0] for k in keys]
     cells = [[line_cell(k, line, tree) for k in keys] for line in tree_lines(tree, depth)]
-    if width is not None and "name" in keys:
-        fit_names(cells, headers, keys.index("name"), width)
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
@@ -196,10 +194,16 @@ def render_tree_table(
     saved = tabulate_module.PRESERVE_WHITESPACE
     tabulate_module.PRESERVE_WHITESPACE = True
     try:
-        body = tabulate(
-            cells, headers=headers, tablefmt="github" if markdown else "simple",
-            disable_numparse=True, **keep,
-        )  # fmt: skip
+        while True:
+            body = tabulate(
+                cells, headers=headers, tablefmt="github" if markdown else "simple",
+                disable_numparse=True, **keep,
+            )  # fmt: skip
+            excess = max(map(len, body.splitlines()), default=0) - (width or 0)
+            if width is None or excess <= 0 or "name" not in keys:
+                break
+            if not fit_names(cells, keys.index("name"), excess):
+                break
     finally:
         tabulate_module.PRESERVE_WHITESPACE = saved
     yield body + "\n"

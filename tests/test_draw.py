@@ -198,6 +198,11 @@ def test_bad_outputs_exit_2_and_write_nothing(tmp_path: Path) -> None:
     result = run("draw", model, "-o", str(missing))
     assert result.exit_code == 2
     assert f"error: cannot write {missing}: No such file or directory" in result.stderr
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    result = run("draw", model, "-o", str(a_file / "x.svg"))
+    assert result.exit_code == 2
+    assert f"error: cannot write {a_file / 'x.svg'}: Not a directory" in result.stderr
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)

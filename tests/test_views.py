@@ -273,3 +273,43 @@ def test_default_depth_fits_a_screen() -> None:
     depth = depth_for(tree, 40)
     assert depth is not None and len(tree_lines(tree, depth)) <= 40 < len(tree_lines(tree, depth + 1))
     assert depth_for(tree, 1) == 0
+
+
+def test_on_a_terminal_a_big_table_folds_to_fit_with_a_note() -> None:
+    """Run in a pseudo-terminal of 130×40: the table is folded to the deepest depth whose
+    lines fit, no line is wider than the terminal, and stderr says how to see everything."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    config = str(CONFIGS[0].parent / "resnet50.yaml")
+    leader, follower = pty.openpty()
+    env = dict(os.environ, COLUMNS="130", LINES="40")
+    root = Path(__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "cnncalc", "params", config], stdout=follower,
+        stderr=subprocess.PIPE, env=env, cwd=root, timeout=60,
+    )  # fmt: skip
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    assert done.returncode == 0
+    lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    tree = build_tree(analyse(load_model(config)))
+    depth = depth_for(tree, 40 - 10)
+    assert depth is not None
+    assert done.stderr.decode() == (
+        f"note: folded to --depth {depth} to fit the terminal's 40 lines; "
+        "--depth all shows all 175 layers\n"
+    )
+    assert len(lines) <= 40 and max(len(line) for line in lines) <= 130
+    assert lines[-2] == "FLOPs: 8,217,632,232 (8.22 G)"
