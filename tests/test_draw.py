@@ -203,6 +203,17 @@ def test_bad_outputs_exit_2_and_write_nothing(tmp_path: Path) -> None:
     result = run("draw", model, "-o", str(a_file / "x.svg"))
     assert result.exit_code == 2
     assert f"error: cannot write {a_file / 'x.svg'}: Not a directory" in result.stderr
+    folder = tmp_path / "folder.svg"
+    folder.mkdir()
+    result = run("draw", model, "-o", str(folder))
+    assert result.exit_code == 2
+    assert f"error: cannot write {folder}: is a directory" in result.stderr
+    assert "no extension; use .svg" in run("draw", model, "-o", str(tmp_path / "x")).stderr
+    assert "Traceback" not in result.output
+
+
+def test_a_read_only_directory_is_refused(tmp_path: Path) -> None:
+    model = str(CONFIGS[0].parent / "lenet5.yaml")
     locked = tmp_path / "locked"
     locked.mkdir()
     locked.chmod(0o500)
@@ -214,9 +225,6 @@ def test_bad_outputs_exit_2_and_write_nothing(tmp_path: Path) -> None:
     finally:
         locked.chmod(0o700)
     assert list(locked.iterdir()) == []
-    result = run("draw", model, "-o", str(tmp_path))
-    assert result.exit_code == 2 and "cannot write" in result.stderr
-    assert "Traceback" not in result.output
 
 
 def test_a_model_that_fails_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
