@@ -243,3 +243,20 @@ def test_an_existing_file_is_replaced_whole(tmp_path: Path) -> None:
     assert run("draw", "--input", "3x8x8", "conv2d(4, 3)", "-o", str(out)).exit_code == 0
     ET.fromstring(out.read_text())
     assert [p.name for p in tmp_path.iterdir()] == ["x.svg"]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
+def test_the_page_chart_covers_the_whole_model(config: Path) -> None:
+    from cnncalc.draw.html import CHART_ROWS, chart_nodes
+
+    report = analyse(load_model(str(config)))
+    tree = build_tree(report)
+    nodes, _ = chart_nodes(tree)
+    assert sum(n.macs for n in nodes) == report.totals.macs
+    assert sum(n.params for n in nodes) == report.totals.params
+    assert sum(n.layers for n in nodes) == len(report.rows)
+    assert len(nodes) <= max(CHART_ROWS, len(tree.root.children))
+    # no row holds more than half the MACs where it could be opened within the limit
+    big = max(nodes, key=lambda n: n.macs)
+    assert not (big.is_block and 2 * big.macs > report.totals.macs
+                and len(nodes) - 1 + len(big.children) <= CHART_ROWS)  # fmt: skip

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 from ..render import human, human_bytes, percent, shape_text, with_human
-from ..views import Node, Tree, activation_bytes, input_shapes, output_shape, visible
+from ..views import Node, Tree, activation_bytes, input_shapes, output_shape
 from .svg import render_svg, xml_attr, xml_text
 
 CHART_ROWS = 30  # the top-level rows charted one by one; the rest are summed as one bar
@@ -126,25 +126,30 @@ def totals_items(tree: Tree) -> list[tuple[str, str]]:
     ]
 
 
-def chart_depth(tree: Tree) -> int:
-    """The depth of the chart's rows: the top level (depth 0), or deeper while one row holds
-    more than half the MACs and the next level has at most ``CHART_ROWS`` rows (a model
-    wrapped in one block, or a U-Net's outer skip, says little at the top)."""
-    t = tree.report.totals
-    depth = 0
-    while depth < tree.max_depth:
-        top = max((n.macs for n in visible(tree, depth)), default=0)
-        if not t.macs or 2 * top <= t.macs or len(visible(tree, depth + 1)) > CHART_ROWS:
+def chart_nodes(tree: Tree) -> tuple[list[Node], int]:
+    """The chart's rows: the top-level rows, where a block that holds more than half the
+    MACs is replaced by its children (again, while that stays within ``CHART_ROWS``): a
+    model wrapped in one block, or a U-Net's outer skip, says little at the top. Returns
+    the rows and how many blocks were opened."""
+    total = tree.report.totals.macs
+    nodes = list(tree.root.children)
+    opened = 0
+    while total:
+        big = max(range(len(nodes)), key=lambda i: nodes[i].macs, default=None)
+        if big is None or not nodes[big].is_block or 2 * nodes[big].macs <= total:
             break
-        depth += 1
-    return depth
+        children = nodes[big].children
+        if len(nodes) - 1 + len(children) > CHART_ROWS:
+            break
+        nodes[big : big + 1] = children
+        opened += 1
+    return nodes, opened
 
 
-def chart(tree: Tree, depth: int) -> Iterator[str]:
-    """Horizontal bars for each row at ``depth``: its share of the params, the MACs and the
+def chart(tree: Tree, nodes: list[Node]) -> Iterator[str]:
+    """Horizontal bars for each of ``nodes``: its share of the params, the MACs and the
     activation memory. Past ``CHART_ROWS`` rows, the smaller ones are summed into one."""
     t = tree.report.totals
-    nodes = visible(tree, depth)
     memory = {id(n): activation_bytes(tree, n) for n in nodes}
     total_memory = sum(memory.values()) or 1
     entries = [(n.name, n.params, n.macs, memory[id(n)]) for n in nodes]
@@ -240,10 +245,10 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     for key, value in totals_items(tree):
         yield f"<div><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
     yield "</dl>\n<h2>Where the compute and the memory go</h2>\n"
-    level = chart_depth(tree)
-    where = "top-level row" if level == 0 else f"row at depth {level}"
+    nodes, opened = chart_nodes(tree)
+    where = "top-level row" + ("" if not opened else ", the block with most of the MACs opened")
     yield f'<p class="sub">by {where}; activation memory is the outputs each one makes</p>\n'
-    yield from chart(tree, level)
+    yield from chart(tree, nodes)
     yield '\n<h2>Diagram</h2>\n<div class="diagram">\n'
     yield from render_svg(tree, depth, declaration=False)
     yield "</div>\n<h2>Layers</h2>\n"
