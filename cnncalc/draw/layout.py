@@ -196,7 +196,7 @@ def place(boxes: list[Box]) -> int:
     continued: set[int] = set()
     next_input_lane = 0
     lanes = 1
-    for i, box in enumerate(boxes):
+    for box in boxes:
         if not box.sources:
             box.rank, preferred = 0, next_input_lane
             next_input_lane += 1
@@ -215,7 +215,6 @@ def place(boxes: list[Box]) -> int:
         used.add(lane)
         box.lane = lane
         lanes = max(lanes, lane + 1)
-        del i
     return lanes
 
 
@@ -371,13 +370,6 @@ def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
         start = lane_x[c] - gap_w[c] if c < lanes else lane_x[lanes - 1] + lane_w[lanes - 1]
         return start + frame_side + 12
 
-    def lane_units(u: float) -> float:
-        """A horizontal position in lane units (lane + share of its width, or a gap) in px."""
-        lane = int(u)
-        if abs(u - lane) < 1e-9 and u < lanes + 1:  # a gap's track area; set per track below
-            return gap_x(lane)
-        return lane_x[lane] + (u - lane) * lane_w[lane]
-
     # rank heights and y positions
     rank_h = [0.0] * ranks
     for box in boxes:
@@ -394,12 +386,9 @@ def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
         y = below_start + tracks * TRACK + 12 + FRAME_HEAD * head_room[r + 1]
     height = y + 10
 
-    for box in boxes:
+    for box in boxes:  # tops aligned along a rank, where the edges enter
         box.w = lane_w[box.lane]
         box.x = lane_x[box.lane]
-        box.y = rank_y[box.rank] + (rank_h[box.rank] - box.h) / 2
-    # centre boxes vertically in their rank but keep the top edge where edges enter
-    for box in boxes:
         box.y = rank_y[box.rank]
 
     edges: list[Edge] = []
@@ -418,7 +407,6 @@ def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
         y1 = gap_tracks_y[route.below] + route.below_track * TRACK
         y2 = gap_tracks_y[route.above] + route.above_track * TRACK
         edges.append(Edge([(sx, sy), (sx, y1), (cx, y1), (cx, y2), (tx, y2), (tx, ty)], True))
-    del lane_units
 
     labels = [
         Label(box.shape, box.x + box.w / 2 + 6, box.y + box.h + 12, EDGE_FONT, "shape")
