@@ -111,6 +111,13 @@ def check_diagram(text: str) -> dict[str, object]:
         assert rect[0] <= r[0] and r[2] <= rect[2] and rect[1] <= r[1], f"frame label {label.text!r} outside"  # type: ignore[union-attr]
         assert not any(overlap(r, b) for b in boxes), f"frame label {label.text!r} over a box"  # type: ignore[union-attr]
         assert not any(overlap(r, other) for other in labels), f"frame label {label.text!r} over an edge label"  # type: ignore[union-attr]
+    frames = [rect_of(g.find(f"{SVG}rect")) for g in root.iter(f"{SVG}g") if g.get("class") == "block"]  # type: ignore[arg-type]
+    for i, a in enumerate(frames):  # frames nest or stand apart, never cut across each other
+        for b in frames[i + 1:]:
+            inside = (a[0] <= b[0] and a[1] <= b[1] and b[2] <= a[2] and b[3] <= a[3]) or (
+                b[0] <= a[0] and b[1] <= a[1] and a[2] <= b[2] and a[3] <= b[3])
+            assert inside or not overlap(a, b), f"frames {a} and {b} cut across each other"
+        assert not any(overlap(a, box) and not (a[0] <= box[0] and a[1] <= box[1] and box[2] <= a[2] and box[3] <= a[3]) for box in boxes), "a frame cuts a box"
     edges = list(root.iter(f"{SVG}polyline"))
     for edge in edges:
         points = [tuple(map(float, p.split(","))) for p in (edge.get("points") or "").split()]
@@ -260,3 +267,18 @@ def test_the_page_chart_covers_the_whole_model(config: Path) -> None:
     big = max(nodes, key=lambda n: n.macs)
     assert not (big.is_block and 2 * big.macs > report.totals.macs
                 and len(nodes) - 1 + len(big.children) <= CHART_ROWS)  # fmt: skip
+
+
+def test_several_outputs_each_get_a_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The layout takes the model's outputs from graphview; with two (an aux head's and the
+    last row's) it draws two output boxes, each fed by its row, and stays readable."""
+    import cnncalc.draw.layout as layout
+
+    report = analyse(load_model(str(CONFIGS[0].parent / "resnet18.yaml")))
+    aux = next(r for r in report.rows if r.name == "maxpool")
+    monkeypatch.setattr(layout, "model_outputs", lambda rep: [
+        (rep.rows[-1].name, rep.output_shape), (aux.name, aux.output_shape)])  # fmt: skip
+    text = "".join(render_svg(build_tree(report), 0))
+    found = check_diagram(text)
+    outputs = [g for g in found["root"].iter(f"{SVG}g") if g.get("data-kind") == "output"]  # type: ignore[union-attr]
+    assert [o.findall(f"{SVG}text")[-1].text for o in outputs] == ["[1, 1000]", "[1, 64, 56, 56]"]
