@@ -249,9 +249,9 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     where = "top-level row" + ("" if not opened else ", the block with most of the MACs opened")
     yield f'<p class="sub">by {where}; activation memory is the outputs each one makes</p>\n'
     yield from chart(tree, nodes)
-    yield '\n<h2>Diagram</h2>\n<div class="diagram">\n'
+    yield '\n<h2 id="diagram">Diagram</h2>\n<div class="diagram">\n'
     yield from render_svg(tree, depth, declaration=False)
-    yield "</div>\n<h2>Layers</h2>\n"
+    yield '</div>\n<h2 id="layers">Layers</h2>\n'
     yield '<p class="sub">click ▸/▾ beside a block to fold or unfold it</p>\n'
     yield (
         '<table id="tree"><thead><tr><th>name</th><th>type</th><th>input</th><th>output</th>'
