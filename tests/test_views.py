@@ -313,3 +313,24 @@ def test_on_a_terminal_a_big_table_folds_to_fit_with_a_note() -> None:
     )
     assert len(lines) <= 40 and max(len(line) for line in lines) <= 130
     assert lines[-2] == "FLOPs: 8,217,632,232 (8.22 G)"
+
+
+def test_graph_facts_from_names_and_the_plan() -> None:
+    from cnncalc.graphview import row_depth, row_parent, row_sources
+
+    assert (row_depth("layer1.0.conv1"), row_parent("layer1.0.conv1")) == (2, "layer1.0")
+    assert (row_depth("fc"), row_parent("fc")) == (0, None)
+    report = analyse(load_model(
+        'conv2d(4, 3, padding=1) -> residual(conv2d(4, 3, padding=1) -> relu) '
+        '-> parallel(relu, conv2d(4, 1), merge="add")', (3, 8, 8)))  # fmt: skip
+    assert list(zip([r.name for r in report.rows], row_sources(report))) == [
+        ("conv2d1", ("input",)),
+        ("residual2.conv2d1", ("conv2d1",)),
+        ("residual2.relu2", ("residual2.conv2d1",)),
+        ("residual2.add", ("residual2.relu2", "conv2d1")),  # the identity shortcut: the block's input
+        ("parallel3.0.relu1", ("residual2.add",)),  # every branch starts from the block's input
+        ("parallel3.1.conv2d1", ("residual2.add",)),
+        ("parallel3.add", ("parallel3.0.relu1", "parallel3.1.conv2d1")),
+    ]
+    failed = analyse(load_model("conv2d(4, 3) -> conv2d(4, 9)", (3, 8, 8)))
+    assert failed.error is not None and row_sources(failed) == [("input",)]
