@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..limits import MAX_DIMENSION
+from ..quote import excerpt, quote
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic_core import PydanticCustomError
@@ -29,14 +30,14 @@ def _fail(message: str, **context: Any) -> PydanticCustomError:
 def _show(value: Any) -> str:
     """A value as the spec would write it: ``'same'``, ``[3, 3]``, ``true``, ``null``."""
     if isinstance(value, str):
-        return repr(value)
+        return quote(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+        return excerpt("[" + ", ".join(_show(v) for v in value) + "]")
+    return excerpt(str(value))
 
 
 def check_int(value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -143,7 +144,7 @@ def Padding(nd: int, words: Sequence[str] = PADDING_WORDS, minimum: int | None =
                 return value.lower()
             raise _fail(
                 f"must be an integer, a list of {nd} integers or one of "
-                f"{', '.join(words)}, got {value!r}"
+                f"{', '.join(words)}, got {quote(value)}"
             )
         return int_tuple(value, nd, minimum)
 
