@@ -99,6 +99,9 @@ class LayerType:
     flops_per_element: ClassVar[int] = 0
     receptive: ClassVar[str] = "pointwise"  # "pointwise" | "window" | "reset"
     _validator: ClassVar[Any] = None
+    # Set by the spec builder where a short-form call reads differently from the same call
+    # pasted from PyTorch (``conv2d(3, 16, 3)``): a ``spec.pytorch_signatures.Reading``.
+    pasted: Any = None
 
     def __init__(self, args: Arguments) -> None:
         self.args = args

@@ -18,7 +18,9 @@ from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX
 from ..quote import excerpt, quote
 from .expressions import substitute
 from .inline import Call
-from .nodes import BlockNode, FailedNode, LayerNode, Node
+from .keras_activation import split_activation
+from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node
+from .pytorch_signatures import pytorch_layer, pytorch_reading, torch_class
 
 META_KEYS = ("name", "repeat", "trainable")
 BLOCK_KINDS = ("sequential", "residual", "parallel")
@@ -76,6 +78,15 @@ def freeze(value: Any) -> Hashable:
     if isinstance(value, Call):
         return (Call, freeze(value.positional), freeze(value.keywords))
     return (type(value), value)
+
+
+def with_activation(node: LayerNode, activation: LayerNode) -> BlockNode:
+    """A layer and its Keras activation: rows NAME and NAME.activation."""
+    node.name, activation.name = OWN_NAME, "activation"
+    return BlockNode(
+        type_name=node.type_name, name=None, kind="sequential", branches=[[node, activation]],
+        rows=2,
+    )  # fmt: skip
 
 
 def checked_name(name: Any) -> str:
@@ -231,10 +242,17 @@ class Builder:
         args = resolve(args, params)
         if kind == "activation":
             return self.keras_activation(args)
+        if torch_class(type_key) is not None:  # nn.Conv2d(3, 16, 3): PyTorch's signature
+            pasted_type, arguments = pytorch_layer(type_key, args)
+            return self.layer(pasted_type, arguments, type_key)
         layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
-        return self.layer(layer_type, args, type_key)
+        args, activation = split_activation(layer_type, args)
+        node = self.layer(layer_type, args, type_key)
+        if activation is None:
+            return node
+        return with_activation(node, self.layer(activation, None, activation.type_name))
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
         try:
@@ -262,7 +280,10 @@ class Builder:
         for key in keywords:
             if not isinstance(key, str):
                 raise SpecError(f"{excerpt(spelled)} argument names must be text, got {quote(key)}")
-        return layer_type.from_arguments(positional, keywords, spelled)
+        layer = layer_type.from_arguments(positional, keywords, spelled)
+        if positional and torch_class(spelled) is None:
+            layer.pasted = pytorch_reading(layer_type, positional, keywords, spelled)
+        return layer
 
     def keras_activation(self, args: Any) -> LayerNode:
         if isinstance(args, Call):

@@ -23,6 +23,7 @@ from typing import Any
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_INLINE_CHARS, MAX_INT_DIGITS, MAX_NESTING
 from ..quote import excerpt, quote
+from .pytorch_signatures import is_sequential
 
 SOURCE = "inline spec"
 TOKEN = re.compile(
@@ -131,6 +132,8 @@ class _Parser:
         if self.peek() is not None:
             token = self.peek()
             raise _error(f"unexpected {quote(token.text)}; layers are joined with '->'", token.column)  # type: ignore[union-attr]
+        if len(chain) == 1 and is_sequential(self.tokens[0].text) and list(chain[0]) == ["sequential"]:
+            return chain[0]["sequential"]  # a pasted nn.Sequential(...) is the model itself
         return chain
 
     def chain(self) -> list[Any]:
@@ -174,7 +177,7 @@ class _Parser:
     def call(self, name: str) -> dict[str, Any]:
         self.expect("(")
         self.nest()
-        is_block = name.lower() in BLOCKS
+        is_block = name.lower() in BLOCKS or is_sequential(name)
         positional: list[Any] = []
         keywords: dict[str, Any] = {}
         while not self.at(")"):
@@ -210,7 +213,7 @@ class _Parser:
 
     def entry(self, name: str, positional: list[Any], keywords: dict[str, Any]) -> dict[str, Any]:
         meta = {k: keywords.pop(k) for k in META if k in keywords}
-        kind = name.lower()
+        kind = "sequential" if is_sequential(name) else name.lower()
         if kind == "sequential":
             return {"sequential": [layer for body in positional for layer in body], **meta}
         if kind == "residual":
