@@ -69,9 +69,19 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
     from .spec import load_model
 
     try:
-        return analyse(load_model(model, input_shape), batch=batch, dtype=dtype)
+        report = analyse(load_model(model, input_shape), batch=batch, dtype=dtype)
     except CnncalcError as exc:
         fail(exc)
+    print_notes(report)
+    return report
+
+
+def print_notes(report: Report) -> None:
+    """Notes on stderr where the model may not say what was meant (the exit status stays)."""
+    from .hints import notes
+
+    for note in notes(report):
+        click.echo(f"note: {note}", err=True)
 
 
 def print_report(report: Report, view: str, fmt: str) -> None:

@@ -233,6 +233,10 @@ def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:
             output, _, plan = run.sequence(model.layers, shape, field, "", True)
     except CnncalcError as exc:
         output, error = None, exc
+        if not run.rows:  # the first layer refused the input: say how it may have been meant
+            from .hints import with_input_hint
+
+            error = with_input_hint(exc, model, shape)
     return Report(
         model=model.name, source=model.source, input_shape=shape, output_shape=output,
         rows=run.rows, totals=totals_of(run.rows, shape, dtype), dtype=dtype, plan=plan,

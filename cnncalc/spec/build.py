@@ -280,8 +280,15 @@ class Builder:
         for key in keywords:
             if not isinstance(key, str):
                 raise SpecError(f"{excerpt(spelled)} argument names must be text, got {quote(key)}")
-        layer = layer_type.from_arguments(positional, keywords, spelled)
-        if positional and torch_class(spelled) is None:
+        short_form = bool(positional) and torch_class(spelled) is None
+        try:
+            layer = layer_type.from_arguments(positional, keywords, spelled)
+        except SpecError as exc:  # linear(4096, 10): perhaps a PyTorch line, pasted
+            reading = pytorch_reading(layer_type, positional, keywords, spelled) if short_form else None
+            if reading is None:
+                raise
+            raise SpecError(f"{exc.message}; {reading.advice}", exc.location) from None
+        if short_form:
             layer.pasted = pytorch_reading(layer_type, positional, keywords, spelled)
         return layer
 

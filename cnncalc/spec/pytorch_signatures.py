@@ -269,7 +269,12 @@ class Reading:
 
     first: int
     dim: int
-    note: str
+    reads: str  # how the short form reads it
+    advice: str  # how PyTorch's reading is written
+
+    @property
+    def note(self) -> str:
+        return f"{self.reads}; {self.advice}"
 
 
 def pytorch_reading(
@@ -303,9 +308,12 @@ def pytorch_reading(
         for name, v in zip(layer_type.positional, positional, strict=False)
     )
     required = ", ".join(signature.parameters[: signature.required])
-    note = (
+    reads = (
         f"{call_text(spelled, positional, keywords)} reads {read} (the short form leaves "
-        f"{layer_type.inferred} out); a pasted PyTorch line, {signature.torch_name}"
-        f"({required}, ...), is written {call_text('nn.' + signature.torch_name, positional, keywords)}"
+        f"{layer_type.inferred} out)"
     )
-    return Reading(first, dim, note)
+    pasted = call_text("nn." + signature.torch_name, positional, keywords)
+    advice = (
+        f"a pasted PyTorch line, {signature.torch_name}({required}, ...), is written {pasted}"
+    )
+    return Reading(first, dim, reads, advice)
