@@ -26,6 +26,13 @@ def split_activation(layer_type: type[LayerType], args: Any) -> tuple[Any, type[
     """The layer's own arguments without ``activation``, and the activation type it names
     (None where it names none)."""
     if layer_type.family not in FAMILIES:
+        if (isinstance(args, Call) and KEYWORD in args.keywords) or (
+            isinstance(args, dict) and KEYWORD in args
+        ):
+            raise SpecError(
+                f"{layer_type.type_name} takes no activation (Keras's activation= belongs to "
+                "convolutions and dense layers); add the activation as a layer of its own"
+            )
         return args, None
     if isinstance(args, Call) and KEYWORD in args.keywords:
         keywords = dict(args.keywords)

@@ -226,6 +226,8 @@ def pytorch_arguments(
         if key not in signature.accepted:
             close = difflib.get_close_matches(key[:100], signature.accepted, 1)
             hint = f" (did you mean {close[0]}?)" if close else ""
+            if key == "activation":  # Keras's argument, written on a PyTorch line
+                hint = " (PyTorch's activations are layers of their own, as -> nn.ReLU())"
             raise SpecError(
                 f"{label} has no argument {quote(key)}{hint}; PyTorch's signature is "
                 f"{signature.torch_name}({', '.join(signature.accepted)})"
