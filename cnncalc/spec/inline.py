@@ -132,8 +132,9 @@ class _Parser:
         if self.peek() is not None:
             token = self.peek()
             raise _error(f"unexpected {quote(token.text)}; layers are joined with '->'", token.column)  # type: ignore[union-attr]
-        if len(chain) == 1 and is_sequential(self.tokens[0].text) and list(chain[0]) == ["sequential"]:
-            return chain[0]["sequential"]  # a pasted nn.Sequential(...) is the model itself
+        only = chain[0] if len(chain) == 1 else None
+        if is_sequential(self.tokens[0].text) and isinstance(only, dict) and list(only) == ["sequential"] and only["sequential"]:
+            return only["sequential"]  # a pasted nn.Sequential(...) is the model itself
         return chain
 
     def chain(self) -> list[Any]:
