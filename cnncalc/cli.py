@@ -45,13 +45,23 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
         raise click.BadParameter(exc.message) from None
 
 
+class AsciiIntRange(click.IntRange):
+    """An integer option written in the digits 0-9 only: Python's ``int()`` also reads
+    ``٣`` and ``４``, which YAML and the inline form refuse."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            self.fail(f"{value!r} is not an integer written with the digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
         click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
                      help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
-        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      show_default=True, help="Output format."),

@@ -221,6 +221,14 @@ def test_non_ascii_digits_refused_in_input(tmp_path: Path, dims: str) -> None:
     assert error_of("shapes", path) == f"error: {path}: input {message}\n"
 
 
+@pytest.mark.parametrize("batch", ["٣", "４"])
+def test_non_ascii_digits_refused_in_batch(batch: str) -> None:
+    assert error_of("shapes", "--batch", batch, "--input", "3x8x8", "relu").endswith(
+        f"Error: Invalid value for '--batch': '{batch}' is not an integer written with the "
+        "digits 0-9\n"
+    )
+
+
 # ---- numbers YAML 1.1 reads as text --------------------------------------------------------
 def test_exponent_numbers_read_where_a_float_is_expected(tmp_path: Path) -> None:
     path = yaml_file(tmp_path, (
