@@ -201,7 +201,7 @@ def test_pasted_constructors_in_yaml(tmp_path) -> None:
     path = tmp_path / "model.yaml"
     path.write_text(
         "input: [3, 8, 8]\nlayers:\n  - nn.Conv2d: [3, 4, 3]\n  - nn.BatchNorm2d: 4\n"
-        "  - nn.ReLU\n  - nn.Flatten: {}\n  - nn.Linear: {in_features: 144, out_features: 2}\n"
+        "  - nn.ReLU\n  - nn.Sequential: [nn.Flatten, {nn.Linear: {in_features: 144, out_features: 2}}]\n"
     )
     rows, stderr = rows_of(str(path), (3, 8, 8))
     assert stderr == ""
@@ -212,6 +212,7 @@ def test_pasted_constructors_in_yaml(tmp_path) -> None:
         ("flatten", [1, 144], 0),
         ("linear", [1, 2], 144 * 2 + 2),
     ]
+    assert [r["name"] for r in rows][3:] == ["sequential4.flatten1", "sequential4.linear2"]
 
 
 @pytest.mark.parametrize(

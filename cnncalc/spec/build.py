@@ -20,7 +20,7 @@ from .expressions import substitute
 from .inline import Call
 from .keras_activation import split_activation
 from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node
-from .pytorch_signatures import pytorch_layer, pytorch_reading, torch_class
+from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class
 
 META_KEYS = ("name", "repeat", "trainable")
 BLOCK_KINDS = ("sequential", "residual", "parallel")
@@ -234,7 +234,7 @@ class Builder:
         stack: tuple[str, ...],
         line: int | None,
     ) -> Node:
-        kind = type_key.lower()
+        kind = "sequential" if is_sequential(type_key) else type_key.lower()
         if kind in BLOCK_KINDS:
             return self.block(kind, args, params, stack, line)
         if type_key in self.defines:
