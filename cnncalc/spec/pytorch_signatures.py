@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import SpecError
 from ..layers import LayerType, find_type, normalise_name
@@ -26,7 +25,6 @@ PREFIXES = ("torch.nn.", "nn.")
 DEVICE = ("device", "dtype")
 
 
-@dataclass(frozen=True)
 class Signature:
     """One PyTorch class: the cnncalc type it is and PyTorch's own arguments.
 
@@ -35,15 +33,26 @@ class Signature:
     they change neither shapes nor counts (``device``, ``dtype``). ``torch_only`` are
     arguments cnncalc's type does not have: accepted at PyTorch's default, refused otherwise.
     ``fixed`` are cnncalc arguments the class itself implies (``UpsamplingBilinear2d``).
+
+    A plain class, not a dataclass: making a dataclass costs milliseconds at every start.
     """
 
-    torch_name: str
-    type_name: str
-    parameters: tuple[str, ...]
-    required: int = 0
-    ignored: tuple[str, ...] = ()
-    torch_only: Mapping[str, Any] = field(default_factory=dict)
-    fixed: Mapping[str, Any] = field(default_factory=dict)
+    __slots__ = (
+        "torch_name", "type_name", "parameters", "required", "ignored", "torch_only", "fixed",
+    )  # fmt: skip
+
+    def __init__(
+        self, torch_name: str, type_name: str, parameters: tuple[str, ...], required: int = 0,
+        ignored: tuple[str, ...] = (), torch_only: Mapping[str, Any] | None = None,
+        fixed: Mapping[str, Any] | None = None,
+    ) -> None:  # fmt: skip
+        self.torch_name = torch_name
+        self.type_name = type_name
+        self.parameters = parameters
+        self.required = required
+        self.ignored = ignored
+        self.torch_only = torch_only or {}
+        self.fixed = fixed or {}
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -263,8 +272,7 @@ def pytorch_layer(type_key: str, args: Any) -> tuple[type[LayerType], dict[str, 
 
 
 # ---- the short form read as a pasted line ------------------------------------------------
-@dataclass(frozen=True)
-class Reading:
+class Reading(NamedTuple):
     """A short-form call that is also a valid PyTorch call: its first argument, the input
     dimension PyTorch would read it as (1: channels, -1: features) and the note to give
     where that dimension equals it."""
