@@ -18,7 +18,8 @@ from .report import DTYPE_BYTES, Report
 
 EPILOG_MODEL = (
     "MODEL is a .yaml/.yml/.json file, - for standard input, or an inline spec such as "
-    '"conv2d(6, 5) -> relu -> maxpool2d(2)".'
+    '"conv2d(6, 5) -> relu -> maxpool2d(2)"; PyTorch pasted with its nn. prefix takes '
+    'PyTorch\'s signature: "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU())".'
 )
 
 

@@ -1,8 +1,10 @@
 """From entry data (a YAML ``layers:`` list, or what the inline parser makes) to nodes.
 
 Handles the entry forms (bare name, ``TYPE: ARGS`` with a mapping, list, scalar or inline
-call), ``name``/``repeat``/``trainable``, the three blocks, Keras's ``Activation``, and the
-expansion of defined blocks with ``${...}`` substitution in the scope of their caller.
+call), ``name``/``repeat``/``trainable``, the three blocks, Keras's ``Activation`` and
+``activation=`` (``keras_activation``), PyTorch constructors pasted with ``nn.``
+(``pytorch_signatures``), and the expansion of defined blocks with ``${...}`` substitution in
+the scope of their caller.
 """
 
 from __future__ import annotations

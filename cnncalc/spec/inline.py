@@ -12,6 +12,9 @@ Grammar::
     call   := NAME "(" [arg ("," arg)* [","]] ")"
     arg    := NAME "=" value | value           # a chain where the block takes a body
     value  := INT | FLOAT | STRING | NAME | "(" [value ("," value)*] ")" | "[" ... "]"
+
+``nn.Sequential(...)`` (or ``torch.nn.Sequential``) is a block like ``sequential(...)``; alone,
+it is the model itself. Numbers are ASCII digits only, as in YAML.
 """
 
 from __future__ import annotations
