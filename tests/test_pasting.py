@@ -113,6 +113,7 @@ CONSTRUCTORS = [
     ("nn.Tanh()", (3, 4, 4)),
     ("nn.Softmax(dim=1)", (3, 4, 4)),
     ("nn.LogSoftmax(1)", (3, 4, 4)),
+    ("nn.Softmax(dim=None)", (5,)),
     ("nn.Identity()", (3, 4, 4)),
 ]
 
@@ -122,6 +123,7 @@ def test_every_table_row_has_a_case() -> None:
     assert pasted == {s.torch_name for s in SIGNATURES.values()}
 
 
+@pytest.mark.filterwarnings("ignore:Implicit dimension choice for softmax")  # dim=None
 @pytest.mark.parametrize(("text", "sample"), CONSTRUCTORS)
 def test_pasted_constructor_agrees_with_pytorch(text: str, sample: tuple[int, ...]) -> None:
     torch = pytest.importorskip("torch")

@@ -33,18 +33,21 @@ class Signature:
     they change neither shapes nor counts (``device``, ``dtype``). ``torch_only`` are
     arguments cnncalc's type does not have: accepted at PyTorch's default, refused otherwise.
     ``fixed`` are cnncalc arguments the class itself implies (``UpsamplingBilinear2d``).
+    ``none_is_default`` are arguments whose ``None`` means cnncalc's default (``Softmax``'s
+    ``dim=None``, PyTorch's own guess of the dimension, changes no shape).
 
     A plain class, not a dataclass: making a dataclass costs milliseconds at every start.
     """
 
     __slots__ = (
         "torch_name", "type_name", "parameters", "required", "ignored", "torch_only", "fixed",
+        "none_is_default",
     )  # fmt: skip
 
     def __init__(
         self, torch_name: str, type_name: str, parameters: tuple[str, ...], required: int = 0,
         ignored: tuple[str, ...] = (), torch_only: Mapping[str, Any] | None = None,
-        fixed: Mapping[str, Any] | None = None,
+        fixed: Mapping[str, Any] | None = None, none_is_default: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
         self.torch_name = torch_name
         self.type_name = type_name
@@ -53,6 +56,7 @@ class Signature:
         self.ignored = ignored
         self.torch_only = torch_only or {}
         self.fixed = fixed or {}
+        self.none_is_default = none_is_default
 
     @property
     def accepted(self) -> tuple[str, ...]:
@@ -144,8 +148,8 @@ def _rows() -> list[Signature]:
         Signature("Hardsigmoid", "hardsigmoid", inplace),
         Signature("Hardswish", "hardswish", inplace),
         Signature("Tanh", "tanh", ()),
-        Signature("Softmax", "softmax", ("dim",)),
-        Signature("LogSoftmax", "log_softmax", ("dim",)),
+        Signature("Softmax", "softmax", ("dim",), none_is_default=("dim",)),
+        Signature("LogSoftmax", "log_softmax", ("dim",), none_is_default=("dim",)),
         Signature("Identity", "identity", ()),
     ]  # fmt: skip
     return rows
@@ -252,6 +256,9 @@ def pytorch_arguments(
         )
     for key in signature.ignored:
         values.pop(key, None)
+    for key in signature.none_is_default:
+        if key in values and values[key] is None:
+            del values[key]
     for key, default in signature.torch_only.items():
         if key in values:
             value = values.pop(key)
