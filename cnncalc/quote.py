@@ -11,6 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 EXCERPT_CHARS = 60
+PATH_CHARS = 200
+"""A layer's dotted path is made of names the user gave and of generated ones, and deep
+models have long ones (``encoder.stage3.block2.conv2.activation``): it keeps more."""
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
