@@ -550,7 +550,7 @@ def alias_fanout(levels: int, fanout: int, leaf: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("leaf", ["relu", "{sequential: []}"])
+@pytest.mark.parametrize("leaf", ["relu", "{sequential: [relu]}"])
 def test_defined_blocks_that_multiply_entries(tmp_path: Path, leaf: str) -> None:
     # 10**9 entries by design: refused by MAX_ENTRIES (or MAX_LAYERS), quickly.
     path = tmp_path / "fanout.yaml"
