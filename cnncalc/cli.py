@@ -18,7 +18,8 @@ from .report import DTYPE_BYTES, Report
 
 EPILOG_MODEL = (
     "MODEL is a .yaml/.yml/.json file, - for standard input, or an inline spec such as "
-    '"conv2d(6, 5) -> relu -> maxpool2d(2)".'
+    '"conv2d(6, 5) -> relu -> maxpool2d(2)"; PyTorch pasted with its nn. prefix takes '
+    'PyTorch\'s signature: "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU())".'
 )
 
 
@@ -45,13 +46,23 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
         raise click.BadParameter(exc.message) from None
 
 
+class AsciiIntRange(click.IntRange):
+    """An integer option written in the digits 0-9 only: Python's ``int()`` also reads
+    ``٣`` and ``４``, which YAML and the inline form refuse."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            self.fail(f"{value!r} is not an integer written with the digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
         click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
                      help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
-        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      show_default=True, help="Output format."),
@@ -69,9 +80,19 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
     from .spec import load_model
 
     try:
-        return analyse(load_model(model, input_shape), batch=batch, dtype=dtype)
+        report = analyse(load_model(model, input_shape), batch=batch, dtype=dtype)
     except CnncalcError as exc:
         fail(exc)
+    print_notes(report)
+    return report
+
+
+def print_notes(report: Report) -> None:
+    """Notes on stderr where the model may not say what was meant (the exit status stays)."""
+    from .hints import notes
+
+    for note in notes(report):
+        click.echo(f"note: {note}", err=True)
 
 
 def print_report(report: Report, view: str, fmt: str) -> None:

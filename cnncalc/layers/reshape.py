@@ -9,6 +9,7 @@ from math import prod
 from typing import Any
 
 from ..limits import MAX_DIMENSION
+from ..quote import quote
 from .base import FlatShape, LayerType, Shape, show_shape
 from .conv import dims
 from .fields import (
@@ -138,14 +139,14 @@ def _keras_pad_list(value: Any, nd: int) -> tuple[int, ...]:
         return (check_int(value, 0),) * (2 * nd)
     if len(value) != nd:
         raise _fail(
-            f"must be one integer or a list of {nd} entries (one per spatial dimension), got {value!r}"
+            f"must be one integer or a list of {nd} entries (one per spatial dimension), got {quote(value)}"
         )
     pairs = []
     for entry in value:
         if isinstance(entry, list | tuple):
             if len(entry) != 2:
                 raise _fail(
-                    f"each entry must be an integer or a (before, after) pair, got {entry!r}"
+                    f"each entry must be an integer or a (before, after) pair, got {quote(entry)}"
                 )
             pairs.append((check_int(entry[0], 0), check_int(entry[1], 0)))
         else:
