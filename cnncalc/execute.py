@@ -21,11 +21,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import CnncalcError
+from .errors import RunError
 from .layers.torch_modules import Merge as MergeModule
 from .memory import Estimate, default_limit, estimate
-from .render import human_bytes, shape_text
 from .report import Merge, Report, Row
+from .text import human_bytes, shape_text
 
 Shape = tuple[int, ...]
 Progress = Callable[[str, int, int], None]
@@ -35,11 +35,6 @@ RUN_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": to
 DEVICES = ("cpu", "cuda")
 MAX_ERROR_CHARS = 600
 MAX_LISTED = 5  # differing rows named in the verdict
-
-
-class RunError(CnncalcError):
-    """A run PyTorch cannot make as asked: an element type without kernels, a device that
-    is absent, or more memory than the run may have. Exit status 2."""
 
 
 @dataclass(frozen=True)

@@ -11,49 +11,12 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
+from .text import dims_text, human_bytes, shape_text, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
     from .execute import Check, Execution
 
 FORMATS = ("table", "json", "csv", "markdown")
-UNITS = ("", " K", " M", " G", " T", " P", " E")
-
-
-def human(n: int | float) -> str:
-    """Three significant figures with a unit: ``25.6 M``, ``4.09 G``, ``138 M``, ``950``."""
-    value = float(n)
-    unit = 0
-    while abs(value) >= 999.5 and unit < len(UNITS) - 1:
-        value /= 1000
-        unit += 1
-    if unit == 0:
-        return f"{int(n):,}" if float(n).is_integer() else f"{n:.3g}"
-    decimals = max(0, 3 - len(str(int(abs(value)))))
-    return f"{value:.{decimals}f}{UNITS[unit]}"
-
-
-def with_human(n: int) -> str:
-    """``25,557,032 (25.6 M)``; small numbers need no second spelling."""
-    return f"{n:,} ({human(n)})" if abs(n) >= 1000 else f"{n:,}"
-
-
-def human_bytes(n: int) -> str:
-    value, unit = float(n), 0
-    names = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    while value >= 1023.5 and unit < len(names) - 1:
-        value /= 1024
-        unit += 1
-    return f"{int(value)} B" if unit == 0 else f"{value:.3g} {names[unit]}"
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
-    return "" if values is None else joiner.join(str(v) for v in values)
-
-
 def padding_text(row: Row) -> str:
     w = row.window
     if w is None:

@@ -18,7 +18,8 @@ torch = pytest.importorskip("torch")
 
 from cnncalc import analyse, load_model  # noqa: E402
 from cnncalc.cli import ProgressBar, cli  # noqa: E402
-from cnncalc.execute import RunError, execute  # noqa: E402
+from cnncalc.errors import RunError  # noqa: E402
+from cnncalc.execute import execute  # noqa: E402
 from cnncalc.layers import find_type  # noqa: E402
 from cnncalc.memory import estimate, parse_size  # noqa: E402
 

@@ -15,6 +15,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import Location, ShapeError, SpecError
+from ..text import dims_text as dims  # noqa: F401 - the layer modules write sizes with it
+from ..text import shape_text as show_shape
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -59,9 +61,8 @@ def build_validator(fields: dict[str, tuple[Any, Any]]) -> Any:
     return SchemaValidator(cs.typed_dict_schema(schema_fields, extra_behavior="forbid"))
 
 
-def show_shape(shape: Shape) -> str:
-    """A shape as PyTorch prints it: ``[1, 6, 28, 28]``."""
-    return "[" + ", ".join(str(d) for d in shape) + "]"
+SPATIAL_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+"""The input layout of a layer with 1, 2 or 3 spatial dimensions, as refusals name it."""
 
 
 def numel(shape: Shape) -> int:
@@ -192,7 +193,28 @@ class LayerType:
                 f"({len(shape) - 1}-D per sample)"
             )
 
+    def require_spatial(self, shape: Shape) -> None:
+        """Refuse an input that is not (N, C, *spatial) with ``self.nd`` spatial dimensions."""
+        self.require_rank(shape, (self.nd + 2,), SPATIAL_LAYOUTS[self.nd])  # type: ignore[attr-defined]
+
     def check_inferred(self, given: int | None, actual: int, what: str) -> None:
         """A size PyTorch infers may be given in the spec, but then it must agree."""
         if given is not None and given != actual:
             raise self.fail(f"{self.inferred} {given} but the input has {actual} {what}")
+
+
+def variants(
+    base: type[LayerType], name: str, aliases: tuple[str, ...] = (), **attributes: Any
+) -> list[type[LayerType]]:
+    """The 1-D, 2-D and 3-D classes of ``base``: ``name`` and ``aliases`` hold ``{n}`` for
+    the number of spatial dimensions (``"conv{n}d"``), ``base.make_fields(n)`` gives each its
+    arguments, and ``attributes`` are set on all three (``kind="Avg"``)."""
+    made = []
+    for n in (1, 2, 3):
+        attrs = {
+            "nd": n, "type_name": name.format(n=n),
+            "aliases": tuple(a.format(n=n) for a in aliases),
+            "fields": base.make_fields(n), "__doc__": base.__doc__,  # type: ignore[attr-defined]
+        }  # fmt: skip
+        made.append(type(base.__name__.replace("Nd", f"{n}d"), (base,), attrs | attributes))
+    return made

@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .base import LayerType, Shape, numel, show_shape
+from .base import LayerType, Shape, numel, show_shape, variants
 from .fields import Bool, Float, Int, IntList, OptionalInt
 
 COMMON = {
@@ -203,16 +203,9 @@ class LayerNorm(LayerType):
         return nn.LayerNorm(self.normalized(shape), a.eps, a.elementwise_affine, a.bias)
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...]) -> type:
-    attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
-    cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
-    cls.__doc__ = base.__doc__
-    return cls
-
-
 LAYERS: list[type[LayerType]] = [
-    *(_variant(BatchNormNd, f"batchnorm{n}d", n, ()) for n in (1, 2, 3)),
-    *(_variant(InstanceNormNd, f"instancenorm{n}d", n, ()) for n in (1, 2, 3)),
+    *variants(BatchNormNd, "batchnorm{n}d"),
+    *variants(InstanceNormNd, "instancenorm{n}d"),
     type(
         "BatchNormAnyRank", (BatchNormAnyRank,),
         {"fields": BatchNormNd.make_fields(0), "__doc__": BatchNormAnyRank.__doc__},

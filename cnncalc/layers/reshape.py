@@ -8,8 +8,7 @@ from math import prod
 from typing import Any
 
 from ..limits import MAX_DIMENSION
-from .base import FlatShape, LayerType, Shape, show_shape
-from .conv import dims
+from .base import FlatShape, LayerType, Shape, dims, show_shape, variants
 from .fields import (
     Choice,
     FloatOrFloats,
@@ -370,25 +369,14 @@ class KerasUpSamplingNd(LayerType):
         )
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...] = ()) -> type:
-    attrs = {
-        "nd": nd,
-        "type_name": name,
-        "aliases": aliases,
-        "fields": base.make_fields(nd),
-        "__doc__": base.__doc__,
-    }
-    return type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
-
-
 LAYERS: list[type[LayerType]] = [
     Flatten,
     Unflatten,
     Reshape,
-    *(_variant(ZeroPadNd, f"zeropad{n}d", n) for n in (1, 2, 3)),
-    *(_variant(KerasZeroPaddingNd, f"zeropadding{n}d", n) for n in (1, 2, 3)),
+    *variants(ZeroPadNd, "zeropad{n}d"),
+    *variants(KerasZeroPaddingNd, "zeropadding{n}d"),
     PixelShuffle,
     PixelUnshuffle,
     Upsample,
-    *(_variant(KerasUpSamplingNd, f"upsampling{n}d", n) for n in (1, 2, 3)),
+    *variants(KerasUpSamplingNd, "upsampling{n}d"),
 ]
