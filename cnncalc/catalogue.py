@@ -59,6 +59,9 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     if fmt == "json":
         yield json.dumps({"layers": entries, "blocks": [b[0] for b in BLOCKS]}, indent=2) + "\n"
         return
+    if fmt == "csv":
+        yield from catalogue_csv(entries)
+        return
     from tabulate import tabulate
 
     rows = [
@@ -80,3 +83,20 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
         "Keras spellings are aliases (Conv2D, Dense, MaxPooling2D, ...); Keras keyword names\n"
         "(filters, units, strides, pool_size, use_bias, rate, epsilon) are accepted too.\n"
     )
+
+
+def catalogue_csv(entries: list[dict[str, Any]]) -> Iterator[str]:
+    """One row a layer type; lists joined by ``;``."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["type", "family", "aliases", "keyword_aliases", "positional", "arguments"])
+    for e in entries:
+        keywords = ";".join(f"{k}={v}" for k, v in e["keyword_aliases"].items())
+        writer.writerow([
+            e["type"], e["family"], ";".join(e["aliases"]), keywords, ";".join(e["positional"]),
+            argument_text(e).replace(", ", ";"),
+        ])  # fmt: skip
+    yield buffer.getvalue()

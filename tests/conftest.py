@@ -14,3 +14,30 @@ settings.register_profile(
 settings.load_profile(
     os.environ.get("HYPOTHESIS_PROFILE") or ("long" if os.environ.get("CNNCALC_FUZZ") == "long" else "default")
 )
+
+
+# ---- the command line, as every CLI test drives it ---------------------------------------
+import json  # noqa: E402
+from typing import Any  # noqa: E402
+
+from click.testing import CliRunner, Result  # noqa: E402
+
+from cnncalc.cli import cli  # noqa: E402
+
+
+def invoke(*args: str, stdin: str | None = None) -> Result:
+    """``cnncalc ARGS`` in-process, stdout and stderr apart."""
+    return CliRunner().invoke(cli, list(args), input=stdin)
+
+
+def outcome(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of ``cnncalc ARGS``."""
+    result = invoke(*args, stdin=stdin)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def invoke_json(*args: str) -> Any:
+    """``cnncalc ARGS --format json``, which must succeed silently on stderr."""
+    code, out, err = outcome(*args, "--format", "json")
+    assert (code, err) == (0, ""), err
+    return json.loads(out)
