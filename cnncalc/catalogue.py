@@ -38,9 +38,21 @@ def catalogue() -> list[dict[str, Any]]:
             "type": cls.type_name, "family": cls.family, "aliases": list(cls.aliases),
             "positional": list((cls.variadic,) if cls.variadic else cls.positional),
             "keyword_aliases": dict(cls.keyword_aliases), "arguments": arguments,
+            "flops": cls.flops_text(),
             "doc": (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
         })  # fmt: skip
     return entries
+
+
+def flops_table() -> str:
+    """The README's table of what each layer type adds to ``2 × MACs``: one row per rule,
+    naming every registered type that follows it, in registry order."""
+    groups: dict[str, list[str]] = {}
+    for cls in ALL_TYPES:
+        groups.setdefault(cls.flops_text(), []).append(cls.type_name)
+    lines = ["| layer types | FLOPs added to 2 × MACs |", "|---|---|"]
+    lines += [f"| {', '.join(names)} | {rule} |" for rule, names in groups.items()]
+    return "\n".join(lines) + "\n"
 
 
 def argument_text(entry: dict[str, Any]) -> str:

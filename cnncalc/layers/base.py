@@ -97,6 +97,9 @@ class LayerType:
     inferred: ClassVar[str | None] = None
     variadic: ClassVar[str | None] = None  # the argument that takes every positional value
     flops_per_element: ClassVar[int] = 0
+    flops_rule: ClassVar[str | None] = None
+    """What ``flops`` adds to ``2 × MACs``, in words, for a class that overrides ``flops``;
+    otherwise ``flops_per_element`` per output element says it (``flops_text``)."""
     receptive: ClassVar[str] = "pointwise"  # "pointwise" | "window" | "reset"
     _validator: ClassVar[Any] = None
 
@@ -172,6 +175,13 @@ class LayerType:
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + self.flops_per_element * numel(out)
+
+    @classmethod
+    def flops_text(cls) -> str:
+        """The FLOPs beyond ``2 × MACs`` as ``cnncalc layers`` and the README state them."""
+        if cls.flops_rule is not None:
+            return cls.flops_rule
+        return f"{cls.flops_per_element} per output element" if cls.flops_per_element else "0"
 
     def window(self, shape: Shape) -> Window | None:
         """The sliding window over the input's spatial dimensions, for layers that have one."""

@@ -42,6 +42,7 @@ class ConvNd(LayerType):
     )  # fmt: skip
     keyword_aliases = KERAS_CONV_KEYWORDS
     receptive = "window"
+    flops_rule = "1 per output element with a bias"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -163,6 +164,7 @@ class ConvTransposeNd(LayerType):
     )  # fmt: skip
     keyword_aliases = KERAS_CONV_KEYWORDS
     receptive = "reset"
+    flops_rule = "1 per output element with a bias"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:

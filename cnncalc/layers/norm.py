@@ -92,6 +92,7 @@ class InstanceNormNd(RunningStatsNorm):
     """``torch.nn.InstanceNorm{1,2,3}d``; affine and running statistics are off by default."""
 
     torch_name = "InstanceNorm"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -125,6 +126,7 @@ class GroupNorm(LayerType):
     type_name = "groupnorm"
     family = "normalisation"
     inferred = "num_channels"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     positional = ("num_groups", "eps", "affine")
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
@@ -168,6 +170,7 @@ class LayerNorm(LayerType):
     aliases = ("layernormalization",)
     family = "normalisation"
     positional = ("normalized_shape", "eps", "elementwise_affine", "bias")
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
         "normalized_shape": (IntList(1), None),

@@ -26,6 +26,7 @@ class PoolNd(LayerType):
     keyword_aliases = KERAS_POOL_KEYWORDS
     receptive = "window"
     has_dilation = False
+    flops_rule = "prod(kernel) per output element"
 
     def stride(self) -> tuple[int, ...]:
         return self.args.stride or self.args.kernel_size
@@ -194,6 +195,7 @@ class AdaptivePoolNd(LayerType):
     nd: int
     kind: str
     family = "adaptive pooling"
+    flops_rule = "1 per input element"
     positional = ("output_size",)
     receptive = "window"
 
@@ -243,6 +245,7 @@ class GlobalPool(LayerType):
 
     kind: str
     family = "global pooling"
+    flops_rule = "1 per input element"
     positional = ("keepdims",)
     fields = {"keepdims": (Bool(), False)}
     receptive = "window"

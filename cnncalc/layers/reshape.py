@@ -273,6 +273,7 @@ class Upsample(LayerType):
     type_name = "upsample"
     family = "reshaping"
     positional = ("size", "scale_factor", "mode", "align_corners")
+    flops_rule = "linear modes 3 per output element per spatial dimension; nearest 0"
     fields = {
         "size": (IntList(1), None),
         "scale_factor": (FloatOrFloats(), None),
@@ -340,6 +341,7 @@ class KerasUpSamplingNd(LayerType):
     family = "reshaping"
     positional = ("size",)
     receptive = "reset"
+    flops_rule = "bilinear 3 per output element per spatial dimension; nearest 0"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
