@@ -286,12 +286,12 @@ LAYERS: list[type[LayerType]] = [
 LAYERS += [
     type(
         "GlobalAvgPool", (GlobalPool,),
-        {"type_name": "global_avgpool", "kind": "Avg",
+        {"type_name": "global_avgpool", "kind": "Avg", "__doc__": GlobalPool.__doc__,
          "aliases": ("globalaveragepooling1d", "globalaveragepooling2d", "globalaveragepooling3d")},
     ),
     type(
         "GlobalMaxPool", (GlobalPool,),
-        {"type_name": "global_maxpool", "kind": "Max",
+        {"type_name": "global_maxpool", "kind": "Max", "__doc__": GlobalPool.__doc__,
          "aliases": ("globalmaxpooling1d", "globalmaxpooling2d", "globalmaxpooling3d")},
     ),
 ]  # fmt: skip
