@@ -5,7 +5,6 @@ messages need no torch and run everywhere; the torch cases skip themselves witho
 from __future__ import annotations
 
 import pytest
-
 from cnncalc_oracle import REFUSED, cnncalc_shape, repro
 
 from cnncalc import analyse, load_model
