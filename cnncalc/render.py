@@ -200,8 +200,14 @@ def render_table(
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
-        "\n" + "\n".join(f"- {line}" for line in summary) if markdown else "\n".join(summary)
+        "\n" + "\n".join(map(markdown_item, summary)) if markdown else "\n".join(summary)
     ) + "\n"
+
+
+def markdown_item(line: str) -> str:
+    """A summary line as a markdown list item; an indented line nests under the one above."""
+    text = line.lstrip(" ")
+    return f"{' ' * (len(line) - len(text))}- {text}"
 
 
 def csv_dims(values: tuple[int, ...] | None) -> str:

@@ -12,10 +12,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as run
 
 from cnncalc import analyse, load_model
-from cnncalc.cli import ProgressBar, cli
+from cnncalc.cli import ProgressBar
 from cnncalc.errors import RunError
 from cnncalc.layers import find_type
 from cnncalc.memory import estimate, parse_size
@@ -36,10 +36,6 @@ SMALL_INPUT = {
     "resnet50.yaml": "3x64x64", "mobilenetv2.yaml": "3x64x64", "unet.yaml": "1x64x64",
 }  # fmt: skip
 TINY = "conv2d(2, 3) -> relu"
-
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
 
 
 def report_for(spec: str, sample: tuple[int, ...], **options):
