@@ -74,7 +74,7 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     if fmt == "csv":
         yield from catalogue_csv(entries)
         return
-    from tabulate import tabulate
+    from .text import table
 
     rows = [
         [
@@ -86,10 +86,8 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
         for e in entries
     ]
     rows += [[name, family, "", text] for name, family, text in BLOCKS]
-    yield tabulate(
-        rows, headers=("type", "family", "aliases / keyword aliases", "arguments"),
-        tablefmt="github" if fmt == "markdown" else "simple",
-    ) + "\n"  # fmt: skip
+    headers = ("type", "family", "aliases / keyword aliases", "arguments")
+    yield table(headers, rows, fmt == "markdown") + "\n"
     yield (
         "\nNames are case-insensitive and ignore '_' (MaxPool2d = max_pool2d = maxpool2d).\n"
         "Keras spellings are aliases (Conv2D, Dense, MaxPooling2D, ...); Keras keyword names\n"

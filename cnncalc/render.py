@@ -4,14 +4,12 @@ writes them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
-from .text import dims_text, human_bytes, shape_text, with_human
+from .text import dims_text, human_bytes, shape_text, table, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
     from .execute import Check, Execution
@@ -185,18 +183,13 @@ def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
-    from tabulate import tabulate
-
     columns = VIEWS[view][0] + extra_columns
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = tabulate(
-        table_rows(report, view, extra_cells), headers=columns,
-        tablefmt="github" if markdown else "simple", disable_numparse=True,
-    )  # fmt: skip
+    body = table(columns, table_rows(report, view, extra_cells), markdown)
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
@@ -219,6 +212,9 @@ def render_csv(
     report: Report, view: str, extra_columns: tuple[str, ...] = (),
     extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",

@@ -8,7 +8,6 @@ sees the tensor.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from math import prod
 from types import SimpleNamespace
@@ -149,6 +148,8 @@ class LayerType:
         if error["type"] == "missing":
             message = f"{label} needs {field}"
         elif error["type"] == "extra_forbidden":
+            import difflib
+
             known = sorted(cls.fields)
             close = difflib.get_close_matches(field, known + list(cls.keyword_aliases), 1)
             hint = f" (did you mean {close[0]}?)" if close else ""

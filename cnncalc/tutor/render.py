@@ -8,18 +8,18 @@ list, a ``dimension`` column first) for ``solve``, and one per output element fo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..text import shape_text
-from .explain import Explanation, approximate
 from .formula import COVERAGE_LIMIT, PLURALS, DimensionWork, LayerWork, describe_ranges, work_out
 from .formula import show_fraction as fraction
-from .solve import ORDER, Combination, DimensionSolutions, SolveResult
+
+if TYPE_CHECKING:  # pragma: no cover - each command imports only its own module
+    from .explain import Explanation
+    from .solve import Combination, DimensionSolutions, SolveResult
 
 FORMATS = ("table", "json", "csv")
 
@@ -29,6 +29,9 @@ def as_json(data: dict[str, object]) -> Iterator[str]:
 
 
 def as_csv(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
@@ -240,6 +243,8 @@ def no_solution_sentence(result: SolveResult, dim: DimensionSolutions) -> str:
 def solve_json(result: SolveResult, limit: int) -> dict[str, object]:
     """``solutions`` holds the combinations that serve every dimension (simplest first, at
     most ``limit``; 0: all); ``dimensions`` holds each dimension's own list."""
+    from .solve import ORDER
+
     mode = "same" if result.same else "transposed" if result.transposed else "conv"
     return {
         "mode": mode,
@@ -275,6 +280,8 @@ def render_explain(result: Explanation, fmt: str) -> Iterator[str]:
 
 def explain_text(result: Explanation) -> str:
     """The layer, its inputs, every worked output, the output."""
+    from .explain import approximate
+
     lines = [f"{result.name}: {describe_geometry(result)}"]
     lines.append(f"input {shape_text(result.input_shape)}:")
     lines.append(format_nested([fraction(v) for v in result.input_values], result.input_shape))
