@@ -566,19 +566,19 @@ def explain(
       cnncalc explain --op maxpool --kernel 2 --values 0..19 --view 1x1x4x5
       cnncalc explain --view 5x5 --kernel 3x3 --padding 1 --seed 7
     """
+    from .tutor.explain import Given, parse_numbers
     from .tutor.explain import explain as work_out_terms
-    from .tutor.explain import parse_numbers
     from .tutor.render import render_explain
     from .tutor.window import WindowSpec
 
     def numbers(text: str | None, option: str) -> Any:
         return None if text is None else parse_numbers(text, option)
 
-    result = work_out_terms(
-        WindowSpec(op, kernel, stride, padding, dilation), numbers(values, "--values"),
-        view=view, weight=numbers(weight, "--weight"), bias=numbers(bias, "--bias"),
-        dims=None if dims is None else int(dims), seed=seed,
+    given = Given(
+        numbers(values, "--values"), view, numbers(weight, "--weight"), numbers(bias, "--bias"),
+        None if dims is None else int(dims), seed,
     )  # fmt: skip
+    result = work_out_terms(WindowSpec(op, kernel, stride, padding, dilation), given)
     emit(render_explain(result, fmt))
 
 

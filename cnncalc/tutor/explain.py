@@ -55,6 +55,33 @@ class Numbers:
 
 
 @dataclass(frozen=True)
+class Given:
+    """What the command line gave: the input numbers (``None``: random, shaped by ``view``),
+    the view, the weight and bias (``None``: random weight, no bias), the number of spatial
+    dimensions where the shapes leave it open, and the seed of the random numbers."""
+
+    values: Numbers | None = None
+    view: Shape | None = None
+    weight: Numbers | None = None
+    bias: Numbers | None = None
+    dims: int | None = None
+    seed: int = 0
+
+
+class RandomNumbers:
+    """Seeded random integers, and the notes saying which numbers were drawn."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.notes: list[str] = []
+
+    def draw(self, count: int, bounds: tuple[int, int], what: str) -> tuple[Fraction, ...]:
+        self.notes.append(f"{what}: random integers {bounds[0]}..{bounds[1]} (seed {self.seed})")
+        return tuple(Fraction(self.rng.randint(*bounds)) for _ in range(count))
+
+
+@dataclass(frozen=True)
 class Term:
     """One output element: its index (as the output is shown), the worked sum, its value."""
 
@@ -270,29 +297,20 @@ class Operands:
         return (*batch, *((channel,) if self.keep_channels else ()), *position)
 
 
-def explain(
-    spec: WindowSpec,
-    values: Numbers | None,
-    view: Shape | None = None,
-    weight: Numbers | None = None,
-    bias: Numbers | None = None,
-    dims: int | None = None,
-    seed: int = 0,
-) -> Explanation:
-    """Work out every output element of the layer ``spec`` describes. ``values=None`` draws
-    random integers in ``RANDOM_VALUES`` for the shape ``view``; a convolution without
-    ``weight`` draws one output channel of random integers in ``RANDOM_WEIGHTS``."""
-    rng = random.Random(seed)
-    notes: list[str] = []
-    if values is None:
-        values = random_values(view, rng, seed, notes)
-    view = checked_view(view or values.shape, values)
-    nd = spatial_rank(dims, spec.kernel, weight, len(view))
+def explain(spec: WindowSpec, given: Given) -> Explanation:
+    """Work out every output element of the layer ``spec`` describes. Without values,
+    random integers in ``RANDOM_VALUES`` are drawn for the view; a convolution without a
+    weight draws one output channel of random integers in ``RANDOM_WEIGHTS``."""
+    numbers = RandomNumbers(given.seed)
+    values = given.values or random_values(given.view, numbers)
+    view = checked_view(given.view or values.shape, values)
+    nd = spatial_rank(given.dims, spec.kernel, given.weight, len(view))
     shape, has_batch, has_channels = full_input_shape(view, nd)
+    bias = given.bias
     if "out_channels" in spec.layer_type(nd).fields:  # a layer with weights
-        layer, full, weight_values = conv_layer(spec, weight, bias, nd, shape[1], rng, seed, notes)
+        layer, full, weight_values = conv_layer(spec, given, nd, shape[1], numbers)
     else:
-        if weight is not None or bias is not None:
+        if given.weight is not None or bias is not None:
             raise SpecError(f"{spec.op} has no weight or bias")
         layer, full, weight_values = spec.build(nd), None, None
     work = work_out_layer(layer, shape)
@@ -320,18 +338,17 @@ def explain(
         output_shape=operands.shown((shape[0], operands.out_channels, *work.output_size)),
         output_values=tuple(t.value for t in terms),
         terms=terms,
-        notes=(*notes, *coverage_notes(work)),
+        notes=(*numbers.notes, *coverage_notes(work)),
     )
 
 
-def random_values(view: Shape | None, rng: random.Random, seed: int, notes: list[str]) -> Numbers:
+def random_values(view: Shape | None, numbers: RandomNumbers) -> Numbers:
     """Random integers in ``RANDOM_VALUES`` for the shape ``view``."""
     if view is None:
         raise SpecError("give --values, or --view for random values")
     if min(view) < 1 or prod(view) > MAX_VALUES:
         raise SpecError(f"--view {shape_text(view)} must hold 1 to {MAX_VALUES:,} numbers")
-    notes.append(f"input: random integers {RANDOM_VALUES[0]}..{RANDOM_VALUES[1]} (seed {seed})")
-    return Numbers(tuple(Fraction(rng.randint(*RANDOM_VALUES)) for _ in range(prod(view))), view)
+    return Numbers(numbers.draw(prod(view), RANDOM_VALUES, "input"), view)
 
 
 def checked_view(view: Shape, values: Numbers) -> Shape:
@@ -358,18 +375,11 @@ def check_term_count(operands: Operands) -> None:
 
 
 def conv_layer(
-    spec: WindowSpec,
-    weight: Numbers | None,
-    bias: Numbers | None,
-    nd: int,
-    in_channels: int,
-    rng: random.Random,
-    seed: int,
-    notes: list[str],
+    spec: WindowSpec, given: Given, nd: int, in_channels: int, numbers: RandomNumbers
 ) -> tuple[LayerType, Shape, tuple[Fraction, ...]]:
     """The convolution with its full weight shape and values: the given weight, or one
     output channel of random integers for the kernel ``spec`` names."""
-    with_bias = bias is not None
+    weight, with_bias = given.weight, given.bias is not None
     if weight is not None:
         full = weight_shape(weight, spec.kernel, nd, in_channels)
         layer = replace(spec, kernel=full[2:]).build(
@@ -384,8 +394,7 @@ def conv_layer(
         raise SpecError(
             f"kernel {'×'.join(map(str, full[2:]))} must hold at most {MAX_VALUES:,} numbers"
         )
-    notes.append(f"weight: random integers {RANDOM_WEIGHTS[0]}..{RANDOM_WEIGHTS[1]} (seed {seed})")
-    return layer, full, tuple(Fraction(rng.randint(*RANDOM_WEIGHTS)) for _ in range(prod(full)))
+    return layer, full, numbers.draw(prod(full), RANDOM_WEIGHTS, "weight")
 
 
 def conv_bias(bias: Numbers, out_channels: int) -> tuple[Fraction, ...]:

@@ -267,7 +267,9 @@ def solve_dimension(
     for dilation in bounds.dilations():
         for kernel in bounds.kernels():
             for stride in bounds.strides():
-                for combination in candidates(size, target, kernel, stride, dilation, bounds):
+                trial = Combination(kernel, stride, 0, dilation)
+                most = bounds.padding_limit(kernel, dilation)
+                for combination in candidates(size, target, trial, most):
                     if combination.gives(op, size, target):
                         found.append(combination)
                 if len(found) > MAX_SOLUTIONS:
@@ -280,30 +282,29 @@ def solve_dimension(
     )
 
 
-def conv_candidates(
-    size: int, target: int, kernel: int, stride: int, dilation: int, bounds: Bounds
-) -> list[Combination]:
-    """The paddings that can take ``size`` to ``target``: those with
+def conv_candidates(size: int, target: int, trial: Combination, most: int) -> list[Combination]:
+    """The paddings up to ``most`` that can take ``size`` to ``target`` with the kernel,
+    stride and dilation of ``trial``: those with
     ``(T − 1)·s ≤ L + 2p − d·(k − 1) − 1 ≤ (T − 1)·s + s − 1``."""
-    low_twice = (target - 1) * stride - size + dilation * (kernel - 1) + 1
-    high_twice = low_twice + stride - 1
+    k, s, d = trial.kernel_size, trial.stride, trial.dilation
+    low_twice = (target - 1) * s - size + d * (k - 1) + 1
+    high_twice = low_twice + s - 1
     low = max(0, -(-low_twice // 2))
-    high = min(bounds.padding_limit(kernel, dilation), high_twice // 2)
-    return [Combination(kernel, stride, p, dilation) for p in range(low, high + 1)]
+    return [replace(trial, padding=p) for p in range(low, min(most, high_twice // 2) + 1)]
 
 
 def transposed_candidates(
-    size: int, target: int, kernel: int, stride: int, dilation: int, bounds: Bounds
+    size: int, target: int, trial: Combination, most: int
 ) -> list[Combination]:
-    """The (padding, output_padding) pairs with ``2p − output_padding`` equal to
+    """The (padding ≤ ``most``, output_padding) pairs with ``2p − output_padding`` equal to
     ``(L − 1)·s + d·(k − 1) + 1 − T``, for every output_padding below ``max(s, d)``."""
-    base = (size - 1) * stride + dilation * (kernel - 1) + 1 - target
-    most = bounds.padding_limit(kernel, dilation)
+    k, s, d = trial.kernel_size, trial.stride, trial.dilation
+    base = (size - 1) * s + d * (k - 1) + 1 - target
     found = []
-    for output_padding in range(max(stride, dilation)):
+    for output_padding in range(max(s, d)):
         twice = base + output_padding
         if twice % 2 == 0 and 0 <= twice // 2 <= most:
-            found.append(Combination(kernel, stride, twice // 2, dilation, output_padding))
+            found.append(replace(trial, padding=twice // 2, output_padding=output_padding))
     return found
 
 
