@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from .. import arithmetic
 from ..layers import LayerType
 from .window import WindowSpec, input_shape
 
@@ -138,7 +139,7 @@ def work_out_dimension(dimension: int, noun: str, g: Geometry, output: int) -> D
 def window_dimension(dimension: int, noun: str, g: Geometry, output: int) -> DimensionWork:
     """A convolution or pooling along one dimension: the division and its rounding, the
     windows and the uncovered input."""
-    numerator = g.size + g.pad_left + g.pad_right - g.dilation * (g.kernel - 1) - 1
+    numerator = arithmetic.window_numerator(g.size, g.kernel, g.pad_left, g.pad_right, g.dilation)
     quotient = Fraction(numerator, g.stride)
     rounding = "ceil" if g.ceil_mode else "floor"
     rounded = -(-numerator // g.stride) if g.ceil_mode else numerator // g.stride
@@ -151,7 +152,7 @@ def window_dimension(dimension: int, noun: str, g: Geometry, output: int) -> Dim
     notes = [rounding_note(numerator, g.stride, quotient, remainder, g.ceil_mode)]
     if g.ceil_mode and remainder:
         notes.append(ceil_window_note(g, rounded + 1, dropped))
-    span = g.dilation * (g.kernel - 1) + 1
+    span = arithmetic.effective_kernel(g.kernel, g.dilation)
     first = (-g.pad_left, -g.pad_left + span - 1)
     start = (output - 1) * g.stride - g.pad_left
     last = (start, start + span - 1)

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from .. import arithmetic
 from ..errors import CnncalcError, ShapeError, SpecError
 from ..limits import MAX_DIMENSION
-from .window import MAX_SPATIAL_DIMS, WindowSpec, input_shape
+from .window import WindowSpec, input_shape
 
 CONVOLUTION = "conv"
 TRANSPOSED = "conv_transpose"
@@ -108,7 +109,9 @@ class Bounds:
         return fixed_or_range(self.dilation, self.max_dilation)
 
     def padding_limit(self, kernel: int, dilation: int) -> int:
-        return dilation * (kernel - 1) if self.max_padding is None else self.max_padding
+        if self.max_padding is None:
+            return arithmetic.full_padding(kernel, dilation)
+        return self.max_padding
 
     def describe(self) -> str:
         """``kernel ≤ 7, stride ≤ 4, dilation 1, padding ≤ d·(k − 1)``."""
@@ -237,10 +240,7 @@ def check_question(
     sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds
 ) -> None:
     """Refuse what cannot be searched: bad sizes, mismatched dimensions, too large a search."""
-    if not 1 <= len(sizes) <= MAX_SPATIAL_DIMS:
-        raise SpecError(
-            f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {len(sizes)}"
-        )
+    WindowSpec(CONVOLUTION, None).layer_type(len(sizes))  # 1 to 3 spatial dimensions
     if targets is not None and len(targets) != len(sizes):
         raise SpecError(
             f"input has {len(sizes)} dimensions but output has {len(targets)}; give one size per dimension"
