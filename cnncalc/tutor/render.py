@@ -44,13 +44,16 @@ def as_csv(header: list[str], rows: Iterable[list[Any]]) -> Iterator[str]:
 
 
 def csv_value(value: object) -> object:
-    """A JSON value as one CSV cell: lists joined by ``;``, nulls empty."""
+    """A JSON value as one CSV cell: an index range ``[a, b]`` as ``a..b``, a list of them
+    joined by ``;``, booleans as ``true``/``false``, nulls empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, list) and (not value or isinstance(value[0], list)):
+        return ";".join(str(csv_value(v)) for v in value)
     if isinstance(value, list):
-        return ";".join("-".join(map(str, v)) if isinstance(v, list) else str(v) for v in value)
+        return f"{value[0]}..{value[1]}"
     return value
 
 
@@ -273,7 +276,7 @@ def render_explain(result: Explanation, fmt: str) -> Iterator[str]:
     if fmt == "json":
         return as_json(explain_json(result))
     if fmt == "csv":
-        rows = ([";".join(map(str, t.index)), t.expression, json_number(t.value)] for t in result.terms)
+        rows = ([shape_text(t.index), t.expression, json_number(t.value)] for t in result.terms)
         return as_csv(["index", "expression", "value"], rows)
     return iter([explain_text(result) + "\n"])
 
