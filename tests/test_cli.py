@@ -164,3 +164,24 @@ def test_whole_process_entry_point(tmp_path) -> None:
     assert json.loads(result.stdout)["totals"]["params"] == 61706
     bad = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", "relu("], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_every_command_reports_errors_in_one_place_with_the_error_s_exit_code(monkeypatch) -> None:
+    """The group maps a CnncalcError from any command to stderr and its ``exit_code``."""
+    from cnncalc.errors import CnncalcError
+    from cnncalc.tutor import formula
+
+    class Refused(CnncalcError):
+        exit_code = 3
+
+    def refuse(*args: object) -> None:
+        raise Refused("no, with the numbers 1 and 2")
+
+    monkeypatch.setattr(formula, "work_out", refuse)
+    result = run("conv", "--input", "6", "--kernel", "3")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "", "error: no, with the numbers 1 and 2\n")
+    monkeypatch.undo()
+    refused = run("conv", "--input", "3", "--kernel", "5")  # the real layer refuses: exit 2
+    assert (refused.exit_code, refused.stderr) == (2, "error: conv1d kernel is larger than the padded "
+                                                      "input: padded input 3, kernel 5 (kernel_size 5, "
+                                                      "dilation 1) on input [1, 1, 3]\n")  # fmt: skip
