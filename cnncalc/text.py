@@ -74,7 +74,10 @@ def table(headers: tuple[str, ...], rows: list[list[object]], markdown: bool = F
         return [c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
 
     if markdown:
-        lines = [f"| {' | '.join(padded(headers))} |", "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+        lines = [
+            f"| {' | '.join(padded(headers))} |",
+            "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+        ]
         lines += [f"| {' | '.join(padded(row))} |" for row in cells]
     else:
         lines = ["  ".join(padded(headers)).rstrip(), "  ".join("-" * w for w in widths)]

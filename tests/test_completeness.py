@@ -71,8 +71,7 @@ def test_every_type_has_a_readme_row(name: str) -> None:
 
 def test_the_readme_flops_table_is_the_catalogue() -> None:
     assert readme_table() == flops_table(), (
-        "README.md's FLOPs table differs from the layer classes; replace it with:\n"
-        + flops_table()
+        "README.md's FLOPs table differs from the layer classes; replace it with:\n" + flops_table()
     )
 
 

@@ -21,7 +21,9 @@ def answers() -> dict[str, object]:
     solutions = invoke_json("solve", "--input", "9", "--output", "4")["solutions"]
     return {
         "shapes": invoke_json("shapes", "--input", "1x9", "conv1d(1, 3, stride=2)")["output_shape"],
-        "conv": invoke_json("conv", "--input", "9", "--kernel", "3", "--stride", "2")["output_size"],
+        "conv": invoke_json("conv", "--input", "9", "--kernel", "3", "--stride", "2")[
+            "output_size"
+        ],
         "solve": {tuple(s.values()) for s in solutions},
         "explain": invoke_json("explain", "--values", "0..8", "--weight", "1,1,1", "--stride", "2")[
             "output_shape"
@@ -47,12 +49,12 @@ def test_breaking_the_pooling_formula_changes_every_command(monkeypatch) -> None
         spec = "maxpool1d(2, padding=1, ceil_mode=true)"
         return (
             invoke_json("shapes", "--input", "1x5", spec)["output_shape"],
-            invoke_json("conv", "--input", "5", "--kernel", "2", "--padding", "1", "--pool", "--ceil")[
-                "output_size"
-            ],
-            invoke_json("explain", "--op", "maxpool", "--kernel", "2", "--padding", "1", "--values", "0..4")[
-                "output_shape"
-            ],
+            invoke_json(
+                "conv", "--input", "5", "--kernel", "2", "--padding", "1", "--pool", "--ceil"
+            )["output_size"],
+            invoke_json(
+                "explain", "--op", "maxpool", "--kernel", "2", "--padding", "1", "--values", "0..4"
+            )["output_shape"],
         )
 
     # ceil((5 + 2 - 2) / 2) + 1 = 4, less the window starting in the right padding: 3
@@ -116,8 +118,10 @@ def test_conv_and_shapes_agree_on_every_geometry_of_a_grid() -> None:
     for _ in range(CASES):
         args, spec, sample = geometry(rng)
         code, out, err = outcome("conv", *args, "--format", "json")
-        shapes_code, shapes_out, shapes_err = outcome("shapes", "--input", sample, spec, "--format", "json")
-        where = f"cnncalc conv {' '.join(args)}  vs  cnncalc shapes --input {sample} \"{spec}\""
+        shapes_code, shapes_out, shapes_err = outcome(
+            "shapes", "--input", sample, spec, "--format", "json"
+        )
+        where = f'cnncalc conv {" ".join(args)}  vs  cnncalc shapes --input {sample} "{spec}"'
         assert code == shapes_code, where
         if code == 0:
             accepted += 1

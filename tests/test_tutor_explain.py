@@ -296,46 +296,68 @@ def test_values_match_torch(torch, op, view, kernel_args, stride, padding, dilat
 # Library refusals are the layer type's own words where a layer refuses; option
 # mistakes are click's usage errors.
 REFUSALS = [
-    (['--values', '0..15'],
-     'error: conv needs --weight, or --kernel for a random weight'),
-    (['--values', '0..15', '--view', '1x3x5', '--weight', '[1,2,3]'],
-     'error: --view [1, 3, 5] holds 15 numbers but the values are 16'),
-    (['--kernel', '3'],
-     'error: give --values, or --view for random values'),
-    (['--values', '0..15', '--view', '4x4', '--weight', '[1,2,3]', '--dims', '1'],
-     'error: conv1d in_channels 1 but the input has 4 channels'),
-    (['--values', '0..15', '--view', '4x4', '--weight', '[[[[1]]], [[[1]]]]', '--bias', '1,2,3'],
-     'error: bias has 3 numbers but there are 2 output channels'),
-    (['--values', '0..15', '--view', '4x4', '--weight', '1,2,3', '--kernel', '2x2'],
-     'error: weight has 3 numbers, not a multiple of in_channels × kernel = 1 × 2×2 = 4'),
-    (['--values', '0..99999'],
-     'error: --values range 0..99999 holds 100,000 numbers, more than 10,000'),
-    (['--values', '5..1'],
-     'error: --values range 5..1 is empty: 1 < 5'),
-    (['--values', '1,a'],
-     "error: --values: 'a' is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list"),
-    (['--values', "__import__('os')"],
-     'error: --values: "__import__(\'os\')" is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list'),
-    (['--values', '[[1,2],[3]]'],
-     'error: --values is not rectangular: its rows differ in shape'),
-    (['--values', '[1, NaN]'],
-     'error: --values: NaN is not a number cnncalc takes'),
-    (['--values', '[1, 2'],
-     "error: --values is not a valid JSON list: Expecting ',' delimiter at character 6"),
-    (['--values', '0..5000', '--view', '1x1x5001', '--kernel', '3'],
-     'error: explain writes out at most 10,000 products; this conv1d needs 14,997 (4,999 outputs × 3 each); use a smaller input or kernel'),
-    (['--op', 'maxpool', '--values', '0..15'],
-     'error: maxpool1d needs kernel_size'),
-    (['--op', 'maxpool', '--values', '0..15', '--kernel', '2', '--bias', '1'],
-     'error: maxpool has no weight or bias'),
-    (['--op', 'avgpool', '--values', '0..15', '--kernel', '3', '--dilation', '2'],
-     "error: avgpool1d has no argument 'dilation'; it takes ceil_mode, count_include_pad, kernel_size, padding, stride"),
-    (['--op', 'maxpool', '--values', '0..15', '--kernel', '2', '--padding', '2'],
-     'error: maxpool1d padding 2 must be at most half the kernel size 2 (kernel_size // 2 = 1)'),
-    (['--values', '0..3', '--weight', '1..5'],
-     'error: conv1d kernel is larger than the padded input: padded input 4, kernel 5 (kernel_size 5, dilation 1) on input [1, 1, 4]'),
-    (['--values', '0..15', '--view', '1x2x2x2x2', '--kernel', '2'],
-     'error: a 1-D view is (L), (C, L) or (N, C, L), got [1, 2, 2, 2, 2]; use --dims to choose'),
+    (["--values", "0..15"], "error: conv needs --weight, or --kernel for a random weight"),
+    (
+        ["--values", "0..15", "--view", "1x3x5", "--weight", "[1,2,3]"],
+        "error: --view [1, 3, 5] holds 15 numbers but the values are 16",
+    ),
+    (["--kernel", "3"], "error: give --values, or --view for random values"),
+    (
+        ["--values", "0..15", "--view", "4x4", "--weight", "[1,2,3]", "--dims", "1"],
+        "error: conv1d in_channels 1 but the input has 4 channels",
+    ),
+    (
+        ["--values", "0..15", "--view", "4x4", "--weight", "[[[[1]]], [[[1]]]]", "--bias", "1,2,3"],
+        "error: bias has 3 numbers but there are 2 output channels",
+    ),
+    (
+        ["--values", "0..15", "--view", "4x4", "--weight", "1,2,3", "--kernel", "2x2"],
+        "error: weight has 3 numbers, not a multiple of in_channels × kernel = 1 × 2×2 = 4",
+    ),
+    (
+        ["--values", "0..99999"],
+        "error: --values range 0..99999 holds 100,000 numbers, more than 10,000",
+    ),
+    (["--values", "5..1"], "error: --values range 5..1 is empty: 1 < 5"),
+    (
+        ["--values", "1,a"],
+        "error: --values: 'a' is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list",
+    ),
+    (
+        ["--values", "__import__('os')"],
+        "error: --values: \"__import__('os')\" is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list",
+    ),
+    (["--values", "[[1,2],[3]]"], "error: --values is not rectangular: its rows differ in shape"),
+    (["--values", "[1, NaN]"], "error: --values: NaN is not a number cnncalc takes"),
+    (
+        ["--values", "[1, 2"],
+        "error: --values is not a valid JSON list: Expecting ',' delimiter at character 6",
+    ),
+    (
+        ["--values", "0..5000", "--view", "1x1x5001", "--kernel", "3"],
+        "error: explain writes out at most 10,000 products; this conv1d needs 14,997 (4,999 outputs × 3 each); use a smaller input or kernel",
+    ),
+    (["--op", "maxpool", "--values", "0..15"], "error: maxpool1d needs kernel_size"),
+    (
+        ["--op", "maxpool", "--values", "0..15", "--kernel", "2", "--bias", "1"],
+        "error: maxpool has no weight or bias",
+    ),
+    (
+        ["--op", "avgpool", "--values", "0..15", "--kernel", "3", "--dilation", "2"],
+        "error: avgpool1d has no argument 'dilation'; it takes ceil_mode, count_include_pad, kernel_size, padding, stride",
+    ),
+    (
+        ["--op", "maxpool", "--values", "0..15", "--kernel", "2", "--padding", "2"],
+        "error: maxpool1d padding 2 must be at most half the kernel size 2 (kernel_size // 2 = 1)",
+    ),
+    (
+        ["--values", "0..3", "--weight", "1..5"],
+        "error: conv1d kernel is larger than the padded input: padded input 4, kernel 5 (kernel_size 5, dilation 1) on input [1, 1, 4]",
+    ),
+    (
+        ["--values", "0..15", "--view", "1x2x2x2x2", "--kernel", "2"],
+        "error: a 1-D view is (L), (C, L) or (N, C, L), got [1, 2, 2, 2, 2]; use --dims to choose",
+    ),
 ]
 
 

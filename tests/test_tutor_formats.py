@@ -21,7 +21,9 @@ def test_conv_csv_is_one_row_a_dimension() -> None:
                                 ("2", str((5 - 3) // 2 + 1), "0..2", "2..4", "")]  # fmt: skip
     assert table[0]["formula"] == "floor((6 + 2·0 − 1·(3 − 1) − 1) / 2) + 1 = floor(1.5) + 1 = 2"
     assert (table[0]["ceil_mode"], table[0]["output_padding"], table[1]["rounding"]) == (
-        "false", "", "exact",
+        "false",
+        "",
+        "exact",
     )
 
 
@@ -34,7 +36,15 @@ def test_solve_csv_lists_each_dimension_s_combinations() -> None:
         ("2", "6", "3", "2", "2", "0", "1"),  # (6 - 2) // 2 + 1 = 3
         ("2", "6", "3", "2", "3", "1", "1"),  # (6 + 2 - 2) // 3 + 1 = 3
     ]
-    assert list(table[0]) == ["dimension", "input", "output", "kernel_size", "stride", "padding", "dilation"]
+    assert list(table[0]) == [
+        "dimension",
+        "input",
+        "output",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+    ]
 
 
 def test_explain_csv_is_one_row_an_output_element() -> None:

@@ -322,22 +322,35 @@ def test_same_padding_split_gives_ceil_in_over_stride_in_torch(torch) -> None:
 # Library refusals are the layer type's own words where a layer refuses; option
 # mistakes are click's usage errors.
 REFUSALS = [
-    (['--input', '224'],
-     'Error: give the wanted size with --output SIZES, or ask for --same'),
-    (['--input', '224', '--same', '--output', '3'],
-     'Error: --same chooses the output size itself (ceil(input / stride)); drop --output'),
-    (['--input', '224', '--same', '--transposed'],
-     'Error: --same is for convolutions; drop --transposed'),
-    (['--input', '224x224', '--output', '112'],
-     'error: input has 2 dimensions but output has 1; give one size per dimension'),
-    (['--input', '224', '--output', '0'],
-     "Error: Invalid value for '--output': --output sizes must be integers >= 1, got 0 in [0]"),
-    (['--input', '224', '--output', '112', '--max-kernel', '0'],
-     "Error: Invalid value for '--max-kernel': 0 is not in the range x>=1."),
-    (['--input', '224', '--output', '112', '--max-kernel', '2000', '--max-stride', '1000'],
-     'error: the search would try 2,000,000 (kernel, stride, dilation) triples, more than 1,000,000; lower --max-kernel, --max-stride or --max-dilation'),
-    (['--input', '224', '--output', 'x'],
-     "Error: Invalid value for '--output': --output must look like 3x224x224 or 3,224,224, got 'x'"),
+    (["--input", "224"], "Error: give the wanted size with --output SIZES, or ask for --same"),
+    (
+        ["--input", "224", "--same", "--output", "3"],
+        "Error: --same chooses the output size itself (ceil(input / stride)); drop --output",
+    ),
+    (
+        ["--input", "224", "--same", "--transposed"],
+        "Error: --same is for convolutions; drop --transposed",
+    ),
+    (
+        ["--input", "224x224", "--output", "112"],
+        "error: input has 2 dimensions but output has 1; give one size per dimension",
+    ),
+    (
+        ["--input", "224", "--output", "0"],
+        "Error: Invalid value for '--output': --output sizes must be integers >= 1, got 0 in [0]",
+    ),
+    (
+        ["--input", "224", "--output", "112", "--max-kernel", "0"],
+        "Error: Invalid value for '--max-kernel': 0 is not in the range x>=1.",
+    ),
+    (
+        ["--input", "224", "--output", "112", "--max-kernel", "2000", "--max-stride", "1000"],
+        "error: the search would try 2,000,000 (kernel, stride, dilation) triples, more than 1,000,000; lower --max-kernel, --max-stride or --max-dilation",
+    ),
+    (
+        ["--input", "224", "--output", "x"],
+        "Error: Invalid value for '--output': --output must look like 3x224x224 or 3,224,224, got 'x'",
+    ),
 ]
 
 

@@ -259,10 +259,16 @@ def solve_json(result: SolveResult, limit: int) -> dict[str, object]:
         "solutions": [c.as_dict() for c in cut(result.common, limit)],
         "dimensions": [
             {
-                "dimension": dim.dimension, "input": dim.size, "output": dim.target,
+                "dimension": dim.dimension,
+                "input": dim.size,
+                "output": dim.target,
                 "count": len(dim.solutions),
                 "solutions": [c.as_dict() for c in cut(dim.solutions, limit)],
-                **({"same_padding": [s.as_dict() for s in dim.same_paddings]} if result.same else {}),
+                **(
+                    {"same_padding": [s.as_dict() for s in dim.same_paddings]}
+                    if result.same
+                    else {}
+                ),
             }  # fmt: skip
             for dim in result.dimensions
         ],
@@ -290,7 +296,9 @@ def explain_text(result: Explanation) -> str:
     lines.append(format_nested([fraction(v) for v in result.input_values], result.input_shape))
     if result.weight_shape is not None and result.weight_values is not None:
         lines.append(f"weight {shape_text(result.weight_shape)}:")
-        lines.append(format_nested([fraction(v) for v in result.weight_values], result.weight_shape))
+        lines.append(
+            format_nested([fraction(v) for v in result.weight_values], result.weight_shape)
+        )
     for term in result.terms:
         lines.append(f"out[{', '.join(map(str, term.index))}] = {term.expression}")
     lines.append(f"output {shape_text(result.output_shape)}:")
@@ -306,7 +314,9 @@ def describe_geometry(result: Explanation) -> str:
         return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
 
     dims = [d.geometry for d in result.work.dimensions]
-    pads = tuple(g.pad_left if g.pad_left == g.pad_right else f"{g.pad_left}+{g.pad_right}" for g in dims)
+    pads = tuple(
+        g.pad_left if g.pad_left == g.pad_right else f"{g.pad_left}+{g.pad_right}" for g in dims
+    )
     parts = [
         f"kernel {'×'.join(str(g.kernel) for g in dims)}",
         f"stride {one(tuple(g.stride for g in dims))}",

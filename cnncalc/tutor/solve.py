@@ -236,9 +236,7 @@ def solve(
     return SolveResult(op, same, bounds, tuple(dimensions), common_solutions(dimensions))
 
 
-def check_question(
-    sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds
-) -> None:
+def check_question(sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds) -> None:
     """Refuse what cannot be searched: bad sizes, mismatched dimensions, too large a search."""
     WindowSpec(CONVOLUTION, None).layer_type(len(sizes))  # 1 to 3 spatial dimensions
     if targets is not None and len(targets) != len(sizes):

@@ -35,9 +35,7 @@ class WindowSpec:
     def layer_type(self, nd: int) -> type[LayerType]:
         layer_type = find_type(f"{self.op}{nd}d") if 1 <= nd <= MAX_SPATIAL_DIMS else None
         if layer_type is None:
-            raise SpecError(
-                f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {nd}"
-            )
+            raise SpecError(f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {nd}")
         return layer_type
 
     def build(self, nd: int, **channels: int | bool) -> LayerType:
