@@ -194,7 +194,7 @@ def run_model(
 ) -> None:  # fmt: skip
     """Run the report's model in PyTorch and print the view with PyTorch's figures beside
     the computed ones, then the verdict. Exit 1 where they differ."""
-    from .render import confirmation, render
+    from .render import confirmation, render, verdict
 
     if report.error is not None:  # nothing to run: print what was computed, exit 2
         emit(render(report, view, fmt, **confirmation(None, view, fmt, timings)))
@@ -211,11 +211,11 @@ def run_model(
         progress.close()
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
-        fail(result.verdict)
+        fail(verdict(result))
     if fmt in ("table", "markdown"):
-        emit([f"{'- ' if fmt == 'markdown' else ''}{result.verdict}\n"])
+        emit([f"{'- ' if fmt == 'markdown' else ''}{verdict(result)}\n"])
     else:
-        click.echo(result.verdict, err=True)
+        click.echo(verdict(result), err=True)
     if not result.ok:
         sys.exit(1)
 

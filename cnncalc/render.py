@@ -316,10 +316,62 @@ def confirmation(
     columns = CONFIRMATION_COLUMNS[view] + ((("seconds" if plain else "time"),) if timings else ())
     top: dict[str, Any] = {"ok": False if execution is None else execution.ok}
     if execution is not None:
-        top |= {"verdict": execution.verdict, "device": execution.device, "seed": execution.seed}
+        top |= {"verdict": verdict(execution), "device": execution.device, "seed": execution.seed}
     return {
         "extra_columns": columns,
         "extra_cells": lambda row: confirmation_cells(execution, row, view, timings, plain),
         "extra_json": lambda row: confirmation_json(execution, row, timings),
         "top_json": top,
     }
+
+
+# ---- the verdict of a PyTorch run -------------------------------------------------------------
+MAX_LISTED = 5  # differing rows named in the verdict
+
+
+def difference(check: Check) -> str:
+    """What differs at one row, in words: ``shape [1, 4, 3, 3] vs PyTorch [1, 4, 4, 4]``."""
+    if check.error is not None:
+        return f"PyTorch raised {check.error}"
+    parts = []
+    if not check.shape_matches:
+        parts.append(
+            f"shape {shape_text(check.row.output_shape)} vs PyTorch {shape_text(check.actual_shape)}"
+        )
+    if not check.params_match:
+        parts.append(f"params {check.row.params:,} vs PyTorch {check.actual_params:,}")
+    return ", ".join(parts)
+
+
+def verdict(execution: Execution) -> str:
+    """One line: ``all 53 layers confirmed``, or what differs and where."""
+    total = len(execution.report.rows)
+    if execution.ok:
+        return f"all {total} layer{'' if total == 1 else 's'} confirmed"
+    failed = execution.failed
+    confirmed = sum(1 for c in execution.checks.values() if c.match)
+    if failed is not None and execution.unsupported:
+        return (
+            f"PyTorch has no {execution.report.dtype} kernel on {execution.device} for row "
+            f"{failed.row.index} ({failed.row.name}): {failed.error}; the run stopped "
+            f"there ({confirmed} rows confirmed); run with --dtype float32 to confirm "
+            "the rest"
+        )
+    differing = [c for c in execution.differing if c.error is None]
+    listed = "; ".join(
+        f"row {c.row.index} ({c.row.name}): {difference(c)}" for c in differing[:MAX_LISTED]
+    )
+    more = f"; and {len(differing) - MAX_LISTED} more" if len(differing) > MAX_LISTED else ""
+    text = (
+        f"{len(differing)} of {total} layers differ from PyTorch: {listed}{more}"
+        if differing
+        else ""
+    )
+    if failed is None:
+        return text
+    stop = (
+        f"PyTorch raised at row {failed.row.index} ({failed.row.name}) where cnncalc "
+        f"computed {shape_text(failed.row.output_shape)}: {failed.error}; the run stopped "
+        f"there ({confirmed} rows confirmed, {len(execution.report.rows) - len(execution.checks)} not run)"
+    )
+    return f"{stop}; {text}" if text else stop
