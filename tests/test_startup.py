@@ -50,3 +50,49 @@ def modules_loaded(*args: str) -> set[str]:
 )  # fmt: skip
 def test_a_command_imports_only_what_it_needs(args: list[str], absent: set[str]) -> None:
     assert absent.isdisjoint(modules_loaded(*args))
+
+
+def runtime_imports() -> dict[str, set[str]]:
+    """Each cnncalc module's module-level imports of other cnncalc modules, those under
+    ``if TYPE_CHECKING`` left out (they never run)."""
+    import ast
+
+    package = ROOT / "cnncalc"
+    graph: dict[str, set[str]] = {}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        base = name.split(".") if path.name == "__init__.py" else name.split(".")[:-1]
+        edges = graph.setdefault(name, set())
+        body = ast.parse(path.read_text(encoding="utf-8")).body
+        for node in body:
+            if isinstance(node, ast.ImportFrom) and node.level:
+                stem = ".".join(
+                    base[: len(base) - node.level + 1] + ([node.module] if node.module else [])
+                )
+                for alias in node.names:
+                    child = f"{stem}.{alias.name}"
+                    is_module = (ROOT / Path(*child.split("."))).with_suffix(".py").exists() or (
+                        ROOT / Path(*child.split("."))
+                    ).is_dir()
+                    edges.add(child if is_module else stem)
+    return graph
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import cycle among cnncalc's modules (execute and render were one)."""
+    graph = runtime_imports()
+    assert "cnncalc.render" not in graph["cnncalc.execute"]
+    assert "cnncalc.execute" not in graph["cnncalc.render"]
+    done: set[str] = set()
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        assert name not in path, " -> ".join((*path, name))
+        if name in done:
+            return
+        for child in graph.get(name, ()):
+            visit(child, (*path, name))
+        done.add(name)
+
+    for module in graph:
+        visit(module, ())
