@@ -362,7 +362,7 @@ def parse_ints(ctx: click.Context, param: click.Parameter, value: str | None) ->
 
 def parse_padding(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
     """Integers as ``parse_ints`` reads them, or a padding word, left to the layer type."""
-    if value is None or not re.fullmatch(r"[+-]?[\d\s,xX×]+", value):
+    if value is None or not re.fullmatch(r"[-+\d\s,xX×]+", value):
         return None if value is None else value.strip().lower()
     return parse_ints(ctx, param, value)
 
