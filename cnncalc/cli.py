@@ -583,7 +583,4 @@ def explain(
 
 
 def main() -> None:
-    try:
-        cli(prog_name="cnncalc")
-    except CnncalcError as exc:  # a library error that escaped a command
-        fail(exc)
+    cli(prog_name="cnncalc")  # errors become exit codes in Commands.invoke
