@@ -296,6 +296,10 @@ def test_values_match_torch(torch, op, view, kernel_args, stride, padding, dilat
 # Library refusals are the layer type's own words where a layer refuses; option
 # mistakes are click's usage errors.
 REFUSALS = [
+    (
+        ["--view", "1", "--weight", "0..0", "--kernel", "0"],
+        "error: conv1d kernel_size must be >= 1, got 0",  # before the weight is read
+    ),
     (["--values", "0..15"], "error: conv needs --weight, or --kernel for a random weight"),
     (
         ["--values", "0..15", "--view", "1x3x5", "--weight", "[1,2,3]"],

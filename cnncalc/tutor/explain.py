@@ -226,7 +226,8 @@ def full_input_shape(view: Shape, nd: int) -> tuple[Shape, bool, bool]:
 
 
 def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: int) -> Shape:
-    """The full ``(C_out, C_in, *kernel)`` shape of a given weight.
+    """The full ``(C_out, C_in, *kernel)`` shape of a given weight; ``kernel``, where given,
+    is the layer's (one size per spatial dimension, each at least 1).
 
     Nested: 1-D ``(k)``, ``(C_in, k)``, ``(C_out, C_in, k)``; 2-D ``(kh, kw)``,
     ``(C_in, kh, kw)``, ``(C_out, C_in, kh, kw)``. Flat with ``--kernel``: ``C_out`` is what
@@ -234,7 +235,7 @@ def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: in
     """
     shape = weight.shape
     if len(shape) == 1 and kernel is not None:
-        sizes = kernel * nd if len(kernel) == 1 else kernel
+        sizes = kernel
         per_filter = in_channels * prod(sizes)
         if len(weight.values) % per_filter:
             raise SpecError(
@@ -254,7 +255,7 @@ def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: in
             "needs --kernel"
         )
     full = (1,) * missing + shape
-    if kernel is not None and (kernel * nd if len(kernel) == 1 else kernel) != full[2:]:
+    if kernel is not None and kernel != full[2:]:
         raise SpecError(
             f"--kernel {'x'.join(map(str, kernel))} disagrees with the weight's kernel "
             f"{shape_text(full[2:])}"
@@ -380,8 +381,11 @@ def conv_layer(
     """The convolution with its full weight shape and values: the given weight, or one
     output channel of random integers for the kernel ``spec`` names."""
     weight, with_bias = given.weight, given.bias is not None
+    kernel = None
+    if spec.kernel is not None:  # the layer judges the geometry before the weight is read
+        kernel = spec.build(nd, in_channels=in_channels).args.kernel_size
     if weight is not None:
-        full = weight_shape(weight, spec.kernel, nd, in_channels)
+        full = weight_shape(weight, kernel, nd, in_channels)
         layer = replace(spec, kernel=full[2:]).build(
             nd, in_channels=full[1], out_channels=full[0], bias=with_bias
         )
