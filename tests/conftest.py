@@ -1,9 +1,15 @@
-"""Shared test settings: hypothesis profiles (CI runs ``default``; ``CNNCALC_FUZZ=long`` or
-``HYPOTHESIS_PROFILE=long`` runs a long campaign)."""
+"""Shared test settings and helpers: hypothesis profiles (CI runs ``default``;
+``CNNCALC_FUZZ=long`` or ``HYPOTHESIS_PROFILE=long`` runs a long campaign), and the command
+line as every CLI test drives it (``from conftest import invoke, outcome, invoke_json``)."""
 
+import json
 import os
+from typing import Any
 
+from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, settings
+
+from cnncalc.cli import cli
 
 settings.register_profile(
     "default", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -16,21 +22,12 @@ settings.load_profile(
 )
 
 
-# ---- the command line, as every CLI test drives it ---------------------------------------
-import json  # noqa: E402
-from typing import Any  # noqa: E402
-
-from click.testing import CliRunner, Result  # noqa: E402
-
-from cnncalc.cli import cli  # noqa: E402
-
-
-def invoke(*args: str, stdin: str | None = None) -> Result:
+def invoke(*args: str, stdin: str | bytes | None = None) -> Result:
     """``cnncalc ARGS`` in-process, stdout and stderr apart."""
     return CliRunner().invoke(cli, list(args), input=stdin)
 
 
-def outcome(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+def outcome(*args: str, stdin: str | bytes | None = None) -> tuple[int, str, str]:
     """(exit code, stdout, stderr) of ``cnncalc ARGS``."""
     result = invoke(*args, stdin=stdin)
     return result.exit_code, result.stdout, result.stderr
