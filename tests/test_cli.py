@@ -169,7 +169,7 @@ def test_whole_process_entry_point(tmp_path) -> None:
 def test_every_command_reports_errors_in_one_place_with_the_error_s_exit_code(monkeypatch) -> None:
     """The group maps a CnncalcError from any command to stderr and its ``exit_code``."""
     from cnncalc.errors import CnncalcError
-    from cnncalc.tutor import formula
+    from cnncalc.tutor.window import WindowSpec
 
     class Refused(CnncalcError):
         exit_code = 3
@@ -177,7 +177,7 @@ def test_every_command_reports_errors_in_one_place_with_the_error_s_exit_code(mo
     def refuse(*args: object) -> None:
         raise Refused("no, with the numbers 1 and 2")
 
-    monkeypatch.setattr(formula, "work_out", refuse)
+    monkeypatch.setattr(WindowSpec, "build", refuse)
     result = run("conv", "--input", "6", "--kernel", "3")
     assert (result.exit_code, result.stdout, result.stderr) == (3, "", "error: no, with the numbers 1 and 2\n")
     monkeypatch.undo()
