@@ -102,11 +102,13 @@ def catalogue_csv(entries: list[dict[str, Any]]) -> Iterator[str]:
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(["type", "family", "aliases", "keyword_aliases", "positional", "arguments"])
+    writer.writerow(
+        ["type", "family", "aliases", "keyword_aliases", "positional", "arguments", "flops"]
+    )
     for e in entries:
         keywords = ";".join(f"{k}={v}" for k, v in e["keyword_aliases"].items())
         writer.writerow([
             e["type"], e["family"], ";".join(e["aliases"]), keywords, ";".join(e["positional"]),
-            argument_text(e).replace(", ", ";"),
+            argument_text(e).replace(", ", ";"), e["flops"],
         ])  # fmt: skip
     yield buffer.getvalue()

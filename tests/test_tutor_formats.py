@@ -61,3 +61,6 @@ def test_layers_csv_has_every_type() -> None:
     assert conv["positional"].split(";")[:2] == ["out_channels", "kernel_size"]
     assert "[in_channels: inferred]" in conv["arguments"].split(";")
     assert {r["type"] for r in table} >= {"conv1d", "maxpool3d", "layernorm", "prelu"}
+    assert (conv["flops"], next(r for r in table if r["type"] == "tanh")["flops"]) == (
+        "1 per output element with a bias", "1 per output element",
+    )
