@@ -19,7 +19,7 @@ from .formula import show_fraction as fraction
 
 if TYPE_CHECKING:  # pragma: no cover - each command imports only its own module
     from .explain import Explanation
-    from .solve import Combination, DimensionSolutions, SolveResult
+    from .solve import Bounds, Combination, DimensionSolutions, SolveResult
 
 FORMATS = ("table", "json", "csv")
 
@@ -197,7 +197,7 @@ def headline(result: SolveResult) -> str:
     sizes = "×".join(map(str, result.sizes))
     targets = "×".join(map(str, result.targets))
     what = "transposed convolutions" if result.transposed else "convolutions"
-    bounds = result.bounds.describe()
+    bounds = bounds_text(result.bounds)
     if result.same:
         return (
             f"{what} keeping the size, {sizes} → {targets} (out = ceil(in / stride)), {bounds}; "
@@ -236,8 +236,25 @@ def check_text(result: SolveResult, combination: Combination, size: int) -> str:
     return work_out(combination.spec(result.op), (size,)).dimensions[0].formula
 
 
+def bounds_text(bounds: Bounds) -> str:
+    """``kernel ≤ 7, stride ≤ 4, dilation 1, padding ≤ d·(k − 1)``."""
+
+    def one(name: str, fixed: int | None, most: int) -> str:
+        if fixed is not None:
+            return f"{name} {fixed}"
+        return f"{name} 1" if most == 1 else f"{name} ≤ {most}"
+
+    padding = "d·(k − 1)" if bounds.max_padding is None else str(bounds.max_padding)
+    return ", ".join((
+        one("kernel", bounds.kernel, bounds.max_kernel),
+        one("stride", bounds.stride, bounds.max_stride),
+        one("dilation", bounds.dilation, bounds.max_dilation),
+        f"padding ≤ {padding}",
+    ))  # fmt: skip
+
+
 def no_solution_sentence(result: SolveResult, dim: DimensionSolutions) -> str:
-    text = f"no combination with {result.bounds.describe()} gives {dim.size} → {dim.target}"
+    text = f"no combination with {bounds_text(result.bounds)} gives {dim.size} → {dim.target}"
     if not result.transposed and dim.target > dim.size:
         return text + "; a larger output needs more padding (--max-padding) or --transposed"
     return text + "; raise the bounds (--max-kernel, --max-stride, --max-padding, --max-dilation)"

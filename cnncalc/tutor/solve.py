@@ -113,24 +113,6 @@ class Bounds:
             return arithmetic.full_padding(kernel, dilation)
         return self.max_padding
 
-    def describe(self) -> str:
-        """``kernel ≤ 7, stride ≤ 4, dilation 1, padding ≤ d·(k − 1)``."""
-
-        def one(name: str, fixed: int | None, most: int) -> str:
-            if fixed is not None:
-                return f"{name} {fixed}"
-            return f"{name} 1" if most == 1 else f"{name} ≤ {most}"
-
-        padding = "d·(k − 1)" if self.max_padding is None else str(self.max_padding)
-        return ", ".join(
-            (
-                one("kernel", self.kernel, self.max_kernel),
-                one("stride", self.stride, self.max_stride),
-                one("dilation", self.dilation, self.max_dilation),
-                f"padding ≤ {padding}",
-            )
-        )
-
     def as_dict(self) -> dict[str, object]:
         def span(r: range) -> list[int]:
             return [r.start, r.stop - 1]
