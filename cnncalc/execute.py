@@ -21,11 +21,11 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import CnncalcError
+from .errors import RunError
 from .layers.torch_modules import Merge as MergeModule
 from .memory import Estimate, default_limit, estimate
-from .render import human_bytes, shape_text
 from .report import Merge, Report, Row
+from .text import human_bytes
 
 Shape = tuple[int, ...]
 Progress = Callable[[str, int, int], None]
@@ -34,12 +34,6 @@ Progress = Callable[[str, int, int], None]
 RUN_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 DEVICES = ("cpu", "cuda")
 MAX_ERROR_CHARS = 600
-MAX_LISTED = 5  # differing rows named in the verdict
-
-
-class RunError(CnncalcError):
-    """A run PyTorch cannot make as asked: an element type without kernels, a device that
-    is absent, or more memory than the run may have. Exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -64,19 +58,6 @@ class Check:
     @property
     def match(self) -> bool:
         return self.error is None and self.shape_matches and self.params_match
-
-    def difference(self) -> str:
-        """What differs, in words: ``shape [1, 4, 3, 3] vs PyTorch [1, 4, 4, 4]``."""
-        if self.error is not None:
-            return f"PyTorch raised {self.error}"
-        parts = []
-        if not self.shape_matches:
-            parts.append(
-                f"shape {shape_text(self.row.output_shape)} vs PyTorch {shape_text(self.actual_shape)}"
-            )
-        if not self.params_match:
-            parts.append(f"params {self.row.params:,} vs PyTorch {self.actual_params:,}")
-        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -112,40 +93,6 @@ class Execution:
     def ok(self) -> bool:
         rows = self.report.rows
         return len(self.checks) == len(rows) and all(c.match for c in self.checks.values())
-
-    @property
-    def verdict(self) -> str:
-        """One line: ``all 53 layers confirmed``, or what differs and where."""
-        total = len(self.report.rows)
-        if self.ok:
-            return f"all {total} layer{'' if total == 1 else 's'} confirmed"
-        failed = self.failed
-        confirmed = sum(1 for c in self.checks.values() if c.match)
-        if failed is not None and self.unsupported:
-            return (
-                f"PyTorch has no {self.report.dtype} kernel on {self.device} for row "
-                f"{failed.row.index} ({failed.row.name}): {failed.error}; the run stopped "
-                f"there ({confirmed} rows confirmed); run with --dtype float32 to confirm "
-                "the rest"
-            )
-        differing = [c for c in self.differing if c.error is None]
-        listed = "; ".join(
-            f"row {c.row.index} ({c.row.name}): {c.difference()}" for c in differing[:MAX_LISTED]
-        )
-        more = f"; and {len(differing) - MAX_LISTED} more" if len(differing) > MAX_LISTED else ""
-        text = (
-            f"{len(differing)} of {total} layers differ from PyTorch: {listed}{more}"
-            if differing
-            else ""
-        )
-        if failed is None:
-            return text
-        stop = (
-            f"PyTorch raised at row {failed.row.index} ({failed.row.name}) where cnncalc "
-            f"computed {shape_text(failed.row.output_shape)}: {failed.error}; the run stopped "
-            f"there ({confirmed} rows confirmed, {total - len(self.checks)} not run)"
-        )
-        return f"{stop}; {text}" if text else stop
 
 
 # ---- building --------------------------------------------------------------------------

@@ -4,56 +4,17 @@ writes them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
+from .text import dims_text, human_bytes, shape_text, table, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
     from .execute import Check, Execution
 
 FORMATS = ("table", "json", "csv", "markdown")
-UNITS = ("", " K", " M", " G", " T", " P", " E")
-
-
-def human(n: int | float) -> str:
-    """Three significant figures with a unit: ``25.6 M``, ``4.09 G``, ``138 M``, ``950``."""
-    value = float(n)
-    unit = 0
-    while abs(value) >= 999.5 and unit < len(UNITS) - 1:
-        value /= 1000
-        unit += 1
-    if unit == 0:
-        return f"{int(n):,}" if float(n).is_integer() else f"{n:.3g}"
-    decimals = max(0, 3 - len(str(int(abs(value)))))
-    return f"{value:.{decimals}f}{UNITS[unit]}"
-
-
-def with_human(n: int) -> str:
-    """``25,557,032 (25.6 M)``; small numbers need no second spelling."""
-    return f"{n:,} ({human(n)})" if abs(n) >= 1000 else f"{n:,}"
-
-
-def human_bytes(n: int) -> str:
-    value, unit = float(n), 0
-    names = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    while value >= 1023.5 and unit < len(names) - 1:
-        value /= 1024
-        unit += 1
-    return f"{int(value)} B" if unit == 0 else f"{value:.3g} {names[unit]}"
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
-    return "" if values is None else joiner.join(str(v) for v in values)
-
-
 def padding_text(row: Row) -> str:
     w = row.window
     if w is None:
@@ -224,23 +185,24 @@ def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
-    from tabulate import tabulate
-
     columns = VIEWS[view][0] + extra_columns
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = tabulate(
-        table_rows(report, view, extra_cells), headers=columns,
-        tablefmt="github" if markdown else "simple", disable_numparse=True,
-    )  # fmt: skip
+    body = table(columns, table_rows(report, view, extra_cells), markdown)
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
-        "\n" + "\n".join(f"- {line}" for line in summary) if markdown else "\n".join(summary)
+        "\n" + "\n".join(map(markdown_item, summary)) if markdown else "\n".join(summary)
     ) + "\n"
+
+
+def markdown_item(line: str) -> str:
+    """A summary line as a markdown list item; an indented line nests under the one above."""
+    text = line.lstrip(" ")
+    return f"{' ' * (len(line) - len(text))}- {text}"
 
 
 def csv_dims(values: tuple[int, ...] | None) -> str:
@@ -252,6 +214,9 @@ def render_csv(
     report: Report, view: str, extra_columns: tuple[str, ...] = (),
     extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",
@@ -353,10 +318,62 @@ def confirmation(
     columns = CONFIRMATION_COLUMNS[view] + ((("seconds" if plain else "time"),) if timings else ())
     top: dict[str, Any] = {"ok": False if execution is None else execution.ok}
     if execution is not None:
-        top |= {"verdict": execution.verdict, "device": execution.device, "seed": execution.seed}
+        top |= {"verdict": verdict(execution), "device": execution.device, "seed": execution.seed}
     return {
         "extra_columns": columns,
         "extra_cells": lambda row: confirmation_cells(execution, row, view, timings, plain),
         "extra_json": lambda row: confirmation_json(execution, row, timings),
         "top_json": top,
     }
+
+
+# ---- the verdict of a PyTorch run -------------------------------------------------------------
+MAX_LISTED = 5  # differing rows named in the verdict
+
+
+def difference(check: Check) -> str:
+    """What differs at one row, in words: ``shape [1, 4, 3, 3] vs PyTorch [1, 4, 4, 4]``."""
+    if check.error is not None:
+        return f"PyTorch raised {check.error}"
+    parts = []
+    if not check.shape_matches:
+        parts.append(
+            f"shape {shape_text(check.row.output_shape)} vs PyTorch {shape_text(check.actual_shape)}"
+        )
+    if not check.params_match:
+        parts.append(f"params {check.row.params:,} vs PyTorch {check.actual_params:,}")
+    return ", ".join(parts)
+
+
+def verdict(execution: Execution) -> str:
+    """One line: ``all 53 layers confirmed``, or what differs and where."""
+    total = len(execution.report.rows)
+    if execution.ok:
+        return f"all {total} layer{'' if total == 1 else 's'} confirmed"
+    failed = execution.failed
+    confirmed = sum(1 for c in execution.checks.values() if c.match)
+    if failed is not None and execution.unsupported:
+        return (
+            f"PyTorch has no {execution.report.dtype} kernel on {execution.device} for row "
+            f"{failed.row.index} ({failed.row.name}): {failed.error}; the run stopped "
+            f"there ({confirmed} rows confirmed); run with --dtype float32 to confirm "
+            "the rest"
+        )
+    differing = [c for c in execution.differing if c.error is None]
+    listed = "; ".join(
+        f"row {c.row.index} ({c.row.name}): {difference(c)}" for c in differing[:MAX_LISTED]
+    )
+    more = f"; and {len(differing) - MAX_LISTED} more" if len(differing) > MAX_LISTED else ""
+    text = (
+        f"{len(differing)} of {total} layers differ from PyTorch: {listed}{more}"
+        if differing
+        else ""
+    )
+    if failed is None:
+        return text
+    stop = (
+        f"PyTorch raised at row {failed.row.index} ({failed.row.name}) where cnncalc "
+        f"computed {shape_text(failed.row.output_shape)}: {failed.error}; the run stopped "
+        f"there ({confirmed} rows confirmed, {len(execution.report.rows) - len(execution.checks)} not run)"
+    )
+    return f"{stop}; {text}" if text else stop

@@ -12,15 +12,21 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as run
 
-torch = pytest.importorskip("torch")
+from cnncalc import analyse, load_model
+from cnncalc.cli import ProgressBar
+from cnncalc.errors import RunError
+from cnncalc.layers import find_type
+from cnncalc.memory import estimate, parse_size
 
-from cnncalc import analyse, load_model  # noqa: E402
-from cnncalc.cli import ProgressBar, cli  # noqa: E402
-from cnncalc.execute import RunError, execute  # noqa: E402
-from cnncalc.layers import find_type  # noqa: E402
-from cnncalc.memory import estimate, parse_size  # noqa: E402
+try:
+    import torch
+
+    from cnncalc.execute import execute
+except ImportError:  # the tests that run PyTorch skip themselves; the rest run anyway
+    torch = None
+needs_torch = pytest.mark.skipif(torch is None, reason="runs the model in PyTorch")
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 CONFIG_FILES = sorted(p.name for p in CONFIGS.iterdir() if p.suffix in {".yaml", ".yml", ".json"})
@@ -33,10 +39,6 @@ SMALL_INPUT = {
 TINY = "conv2d(2, 3) -> relu"
 
 
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
-
-
 def report_for(spec: str, sample: tuple[int, ...], **options):
     return analyse(load_model(spec, sample), **options)
 
@@ -47,6 +49,7 @@ def cells(line: str) -> list[str]:
 
 
 # ---- every config passes --------------------------------------------------------------------
+@needs_torch
 @pytest.mark.parametrize("name", CONFIG_FILES)
 def test_every_config_is_confirmed(name: str) -> None:
     args = ["execute", str(CONFIGS / name), "--format", "json"]
@@ -65,6 +68,7 @@ def test_every_config_is_confirmed(name: str) -> None:
 
 
 # ---- the outputs ----------------------------------------------------------------------------
+@needs_torch
 def test_table_whole_output() -> None:
     result = run("execute", "--input", "1x8x8", TINY)
     assert result.exit_code == 0
@@ -80,6 +84,7 @@ def test_table_whole_output() -> None:
     )
 
 
+@needs_torch
 def test_json_rows_and_top() -> None:
     result = run("execute", "--input", "3x17x17", "--batch", "2", "--format", "json",
                  "conv2d(4, 3, stride=2, padding='same') -> flatten -> linear(5)")  # fmt: skip
@@ -96,6 +101,7 @@ def test_json_rows_and_top() -> None:
     assert "seconds" not in data["layers"][0]
 
 
+@needs_torch
 def test_csv_and_timings() -> None:
     result = run("execute", "--input", "1x8x8", TINY, "--format", "csv", "--timings")
     assert result.exit_code == 0
@@ -114,12 +120,14 @@ def test_csv_and_timings() -> None:
     assert all(isinstance(row["seconds"], float) for row in data["layers"])
 
 
+@needs_torch
 def test_markdown_verdict_is_a_list_item() -> None:
     result = run("execute", "--input", "1x8x8", TINY, "--format", "markdown")
     assert result.exit_code == 0
     assert result.stdout.endswith("- output: [1, 2, 6, 6]\n- all 2 layers confirmed\n")
 
 
+@needs_torch
 def test_shapes_and_params_execute_in_place() -> None:
     shapes = run("shapes", "--execute", "--input", "1x8x8", TINY)
     assert shapes.exit_code == 0
@@ -145,6 +153,7 @@ def test_run_options_need_execute_on_shapes() -> None:
     assert "--seed needs --execute" in result.stderr
 
 
+@needs_torch
 def test_batch_dtypes_and_inference_mode() -> None:
     # batchnorm1d on one sample: in training mode PyTorch refuses ("more than 1 value per
     # channel"); execute runs in eval mode, where the running statistics are used.
@@ -159,6 +168,7 @@ def test_batch_dtypes_and_inference_mode() -> None:
     assert data["layers"][-1]["actual_shape"] == [5, 3]
 
 
+@needs_torch
 def test_seed_makes_the_run_reproducible() -> None:
     """Same seed, same input and weights, same output; the caller's RNG is left alone."""
     outputs = []
@@ -184,6 +194,7 @@ def test_seed_makes_the_run_reproducible() -> None:
 
 
 # ---- disagreements are visible --------------------------------------------------------------
+@needs_torch
 def test_a_planted_wrong_shape_formula_is_caught(monkeypatch) -> None:
     conv2d = find_type("conv2d")
     right = conv2d.output_shape
@@ -208,6 +219,7 @@ def test_a_planted_wrong_shape_formula_is_caught(monkeypatch) -> None:
     assert data["layers"][0]["actual_shape"] == [1, 2, 6, 6]
 
 
+@needs_torch
 def test_a_planted_wrong_params_formula_is_caught(monkeypatch) -> None:
     linear = find_type("linear")
     monkeypatch.setattr(linear, "params", lambda self, shape: shape[-1] * self.args.out_features)
@@ -219,6 +231,7 @@ def test_a_planted_wrong_params_formula_is_caught(monkeypatch) -> None:
     )
 
 
+@needs_torch
 def test_pytorch_raising_stops_the_run_at_that_row(monkeypatch) -> None:
     """cnncalc predicting a shape PyTorch refuses is a cnncalc bug: the row shows
     PyTorch's error, the run stops there, exit 1."""
@@ -246,6 +259,7 @@ def test_pytorch_raising_stops_the_run_at_that_row(monkeypatch) -> None:
     assert data["layers"][1]["actual_shape"] is None and data["ok"] is False
 
 
+@needs_torch
 def test_a_module_pytorch_will_not_build_is_reported_on_its_row(monkeypatch) -> None:
     def refuse(self, shape):
         raise ValueError("padding='same' is not supported for strided convolutions")
@@ -259,6 +273,7 @@ def test_a_module_pytorch_will_not_build_is_reported_on_its_row(monkeypatch) -> 
     )
 
 
+@needs_torch
 def test_a_kernel_missing_for_the_dtype_is_not_a_disagreement() -> None:
     result = run("execute", "--input", "2x4x4x4", "relu -> avgpool3d(2)", "--dtype", "float16")
     assert result.exit_code == 2
@@ -292,6 +307,7 @@ def test_analysis_error_prints_the_rows_before_it_and_exits_2() -> None:
     assert data["layers"][0]["match"] is None
 
 
+@needs_torch
 @pytest.mark.parametrize(
     ("args", "message"),
     [
@@ -311,6 +327,7 @@ def test_runs_pytorch_cannot_make_exit_2(args, message) -> None:
     assert result.stdout == ""
 
 
+@needs_torch
 def test_cuda_absent_is_a_clear_error(monkeypatch) -> None:
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     result = run("execute", "--input", "1x8x8", TINY, "--device", "cuda")
@@ -320,6 +337,7 @@ def test_cuda_absent_is_a_clear_error(monkeypatch) -> None:
     )
 
 
+@needs_torch
 def test_memory_guard_refuses_a_run_larger_than_the_limit() -> None:
     # conv2d(2, 3) -> relu on 1x8x8, in float32 elements: parameters 20, and one copy of
     # the largest layer's (20). Activations peak in relu: the model input (64, held by
@@ -340,6 +358,7 @@ def test_memory_guard_refuses_a_run_larger_than_the_limit() -> None:
     )
 
 
+@needs_torch
 def test_huge_inputs_shapes_handles_are_refused_not_crashed() -> None:
     spec = "conv2d(64, 3, padding=1) -> relu -> maxpool2d(2)"
     assert run("shapes", "--input", "3x100000x100000", spec).exit_code == 0
@@ -376,6 +395,7 @@ def test_memory_sizes(text: str, size: int) -> None:
     assert parse_size(text) == size
 
 
+@needs_torch
 def test_library_refuses_what_it_cannot_run() -> None:
     with pytest.raises(RunError, match="int8 cannot run"):
         execute(report_for(TINY, (1, 8, 8), dtype="int8"))

@@ -28,6 +28,7 @@ from cnncalc_oracle import inline_call  # noqa: E402
 from cnncalc import analyse, load_model  # noqa: E402
 from cnncalc.errors import CnncalcError  # noqa: E402
 from cnncalc.execute import execute  # noqa: E402
+from cnncalc.render import verdict  # noqa: E402
 
 Shape = tuple[int, ...]
 ACTIVATIONS = (
@@ -264,7 +265,7 @@ def check_agreement(spec: str, sample: Shape, batch: int) -> Any:
     report = analyse(load_model(spec, sample), batch=batch)
     if report.error is None:
         result = execute(report, seed=0)
-        assert result.ok, f"{command(spec, sample, batch)}\n{result.verdict}"
+        assert result.ok, f"{command(spec, sample, batch)}\n{verdict(result)}"
     return report
 
 

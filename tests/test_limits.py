@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
 from cnncalc import LimitError, analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.limits import (
     MAX_DEFINE_DEPTH,
     MAX_DIMENSION,
@@ -61,7 +60,7 @@ def test_file_past_the_size_limit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("size", "code"), [(MAX_FILE_BYTES, 0), (MAX_FILE_BYTES + 1, 2)])
 def test_standard_input_size_limit(size: int, code: int) -> None:
-    result = CliRunner().invoke(cli, ["shapes", "-"], input=padded_model(size))
+    result = invoke("shapes", "-", stdin=padded_model(size))
     assert result.exit_code == code, result.stderr
     if code:
         assert result.stderr.startswith("error: <stdin>: the model is larger than")
@@ -288,7 +287,7 @@ def test_output_dimension_past_the_limit() -> None:
 
 
 def test_cli_exit_status_for_a_limit() -> None:
-    result = CliRunner().invoke(cli, ["shapes", "--input", "4", f"{MAX_REPEAT + 1} * relu"])
+    result = invoke("shapes", "--input", "4", f"{MAX_REPEAT + 1} * relu")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: inline spec")
     assert "(limit MAX_REPEAT)" in result.stderr

@@ -44,13 +44,13 @@ def line_of(value: Any, default: int | None = None) -> int | None:
     return getattr(value, "line", None) or default
 
 
-def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
+def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
     """``${...}`` substituted in a value, walking lists and mappings; the value itself (not
     a copy) where it holds no placeholder."""
     if isinstance(value, str):
-        return substitute(value, params or {}) if "${" in value else value
+        return substitute(value, scope or {}) if "${" in value else value
     if isinstance(value, list):
-        items = [resolve(v, params) for v in value]
+        items = [resolve(v, scope) for v in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
         out = type(value)(items)
@@ -58,7 +58,7 @@ def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
             out.line, out.lines = value.line, getattr(value, "lines", None)  # type: ignore[attr-defined]
         return out
     if isinstance(value, dict):
-        pairs = [(k, resolve(v, params)) for k, v in value.items()]
+        pairs = [(k, resolve(v, scope)) for k, v in value.items()]
         if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
             return value
         out_map = type(value)(pairs)
@@ -66,7 +66,7 @@ def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
             out_map.line = value.line  # type: ignore[attr-defined]
         return out_map
     if isinstance(value, Call):
-        return Call(resolve(value.positional, params), resolve(value.keywords, params))
+        return Call(resolve(value.positional, scope), resolve(value.keywords, scope))
     return value
 
 
@@ -125,7 +125,7 @@ class Builder:
     def nodes(
         self,
         entries: Any,
-        params: Mapping[str, Any] | None = None,
+        scope: Mapping[str, Any] | None = None,
         stack: tuple[str, ...] = (),
         line: int | None = None,
     ) -> list[Node]:
@@ -142,12 +142,12 @@ class Builder:
                     f"blocks nested deeper than {MAX_NESTING} levels, defined blocks "
                     "included (limit MAX_NESTING)"
                 )
-            return [self.node(e, params, stack, ln) for e, ln in zip(entries, lines, strict=True)]
+            return [self.node(e, scope, stack, ln) for e, ln in zip(entries, lines, strict=True)]
         finally:
             self.depth -= 1
 
     def node(
-        self, entry: Any, params: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
+        self, entry: Any, scope: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
     ) -> Node:
         line = line_of(entry, line)
         name: str | None = None
@@ -161,9 +161,9 @@ class Builder:
         try:
             type_key, args, meta = self.split(entry)
             if meta:
-                meta = {k: resolve(v, params) for k, v in meta.items()}
+                meta = {k: resolve(v, scope) for k, v in meta.items()}
                 name = self.meta_name(meta)
-            node = self.make(type_key, args, params, stack, line)
+            node = self.make(type_key, args, scope, stack, line)
             node.line = line
             if meta:
                 node.name = name
@@ -232,16 +232,16 @@ class Builder:
         self,
         type_key: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> Node:
         kind = "sequential" if is_sequential(type_key) else type_key.lower()
         if kind in BLOCK_KINDS:
-            return self.block(kind, args, params, stack, line)
+            return self.block(kind, args, scope, stack, line)
         if type_key in self.defines:
-            return self.use(self.defines[type_key], resolve(args, params), stack, line)
-        args = resolve(args, params)
+            return self.use(self.defines[type_key], resolve(args, scope), stack, line)
+        args = resolve(args, scope)
         if kind == "activation":
             return self.keras_activation(args)
         if torch_class(type_key) is not None:  # nn.Conv2d(3, 16, 3): PyTorch's signature
@@ -311,17 +311,17 @@ class Builder:
         self,
         kind: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> BlockNode:
         if kind == "sequential":
             if isinstance(args, dict) and set(args) <= {"layers"}:
                 args = args.get("layers", [])
-            branches = [self.nodes(require_layers(args, "sequential"), params, stack, line)]
+            branches = [self.nodes(require_layers(args, "sequential"), scope, stack, line)]
             merge = None
         else:
-            branches, merge = self.branches(kind, args, params, stack, line)
+            branches, merge = self.branches(kind, args, scope, stack, line)
         rows = sum(n.rows for branch in branches for n in branch) + (merge is not None)
         return BlockNode(
             type_name=kind, name=None, kind=kind, branches=branches, merge=merge, rows=rows
@@ -331,7 +331,7 @@ class Builder:
         self,
         kind: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> tuple[list[list[Node]], str]:
@@ -343,7 +343,7 @@ class Builder:
         unknown = [k for k in args if k not in allowed]
         if unknown:
             raise SpecError(f"{kind} has no key {quote(unknown[0])}; it takes {', '.join(allowed)}")
-        merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), params)
+        merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), scope)
         if not isinstance(merge, str) or merge.lower() not in MERGES:
             raise SpecError(f"{kind} merge must be one of {', '.join(MERGES)}, got {quote(merge)}")
         if kind == "residual":
@@ -352,8 +352,8 @@ class Builder:
             body = require_layers(
                 args["body"], "residual body", " (a shortcut left out is the identity)"
             )
-            body = self.nodes(body, params, stack, line)
-            shortcut = self.nodes(args.get("shortcut") or [], params, stack, line)
+            body = self.nodes(body, scope, stack, line)
+            shortcut = self.nodes(args.get("shortcut") or [], scope, stack, line)
             return [body, shortcut], merge.lower()
         raw = args.get("branches")
         if not isinstance(raw, list) or len(raw) < 2:
@@ -363,7 +363,7 @@ class Builder:
                 "parallel needs a branch with at least one layer (an empty branch is the "
                 "identity, and a block of identities computes nothing)"
             )
-        return [self.nodes(b or [], params, stack, line) for b in raw], merge.lower()
+        return [self.nodes(b or [], scope, stack, line) for b in raw], merge.lower()
 
     def use(
         self, define: Define, args: Any, stack: tuple[str, ...], line: int | None
