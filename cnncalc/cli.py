@@ -45,7 +45,7 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
     from .spec import parse_dims
 
     try:
-        return parse_dims(value, param.opts[0])
+        return parse_dims(value, param.opts[0], sample=param.name != "view")
     except CnncalcError as exc:
         raise click.BadParameter(exc.message) from None
 

@@ -4,24 +4,21 @@ cells are formatted here, with the formatters of ``render``."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .graphview import INPUT, row_depth, row_parent
 from .render import (
-    dims_text,
     field_text,
-    human_bytes,
     input_text,
     padding_text,
     percent,
     render_json,
     row_object,
-    shape_text,
     summary_lines,
 )  # fmt: skip
+from .text import dims_text, human_bytes, shape_text
 from .views import (
     Line,
     Node,
@@ -294,6 +291,8 @@ def render_tree_csv(
     columns or ``CSV_DEFAULT``."""
     keys = columns or CSV_DEFAULT
     buffer = io.StringIO()
+    import csv
+
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(keys)
     yield buffer.getvalue()

@@ -16,8 +16,10 @@ TOP_KEYS = ("name", "input", "define", "layers")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
-    """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints."""
+def parse_dims(value: Any, what: str = "input", sample: bool = True) -> tuple[int, ...]:
+    """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints; with
+    ``sample``, one sample's shape, at most 4 dimensions (no layer type takes more than 3
+    spatial ones)."""
     if isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[x×,]", value.strip().lower())]
         if not all(p.isascii() and p.isdigit() for p in parts):
@@ -32,7 +34,7 @@ def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
         value = [value]
     if not isinstance(value, list | tuple) or not value:
         raise SpecError(f"{what} must be a list of sizes like [3, 224, 224], got {quote(value)}")
-    if len(value) > 4:
+    if sample and len(value) > 4:
         raise SpecError(
             f"{what} has {len(value)} dimensions; one sample is [F], [C, L], [C, H, W] or "
             "[C, D, H, W] (the batch comes from --batch)"
