@@ -34,23 +34,41 @@ def emit(pieces: Iterable[str]) -> None:
     out.flush()
 
 
-def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    if value is None:
+def parse_input(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    """``--input DIMS`` (a model with one input), or ``--input NAME=DIMS`` repeated."""
+    if not values:
         return None
     from .spec import parse_dims
 
+    named: dict[str, tuple[int, ...]] = {}
+    plain = None
     try:
-        return parse_dims(value, "--input")
+        for value in values:
+            name, equals, dims = value.partition("=")
+            if not equals:
+                if plain is not None or len(values) > 1:
+                    raise click.BadParameter(
+                        f"give one --input DIMS, or --input NAME=DIMS for each input, got {value!r}"
+                    )
+                plain = parse_dims(value, "--input")
+            else:
+                if not name.strip():
+                    raise click.BadParameter(f"--input NAME=DIMS needs a name, got {value!r}")
+                if name.strip() in named:
+                    raise click.BadParameter(f"--input {name.strip()} is given twice")
+                named[name.strip()] = parse_dims(dims, f"--input {name.strip()}")
     except CnncalcError as exc:
         raise click.BadParameter(exc.message) from None
+    return plain if plain is not None else named
 
 
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
-        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
-                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
+        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
+                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file. "
+                          "A model with several inputs takes NAME=DIMS, once for each."),
         click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
@@ -74,10 +92,23 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
         fail(exc)
 
 
+def note_unused(report: Report) -> None:
+    """Name on stderr the rows no output needs: counted in params, not in MACs/FLOPs."""
+    unused = report.unused
+    if unused and report.error is None:
+        names = ", ".join(row.name for row in unused[:10]) + (", …" if len(unused) > 10 else "")
+        click.echo(
+            f"note: {len(unused)} row{'' if len(unused) == 1 else 's'} no output needs "
+            f"(params counted, MACs and FLOPs not): {names}",
+            err=True,
+        )
+
+
 def print_report(report: Report, view: str, fmt: str) -> None:
     from .render import render
 
     emit(render(report, view, fmt))
+    note_unused(report)
     if report.error is not None:
         fail(report.error)
 
@@ -195,6 +226,7 @@ def run_model(
     finally:
         progress.close()
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
+    note_unused(report)
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
         fail(result.verdict)
     if fmt in ("table", "markdown"):

@@ -27,7 +27,7 @@ def test_a_100k_layer_inline_model(deep_report: Report) -> None:
     assert [row.index for row in deep_report.rows[:3]] == [1, 2, 3]
     last = deep_report.rows[-1]
     assert (last.index, last.name, last.output_shape) == (
-        LAYERS, f"sequential1.{LAYERS // 2 - 1}.relu2", (1, 16, 32, 32)
+        LAYERS, f"sequential1.{LAYERS // 2 - 1}.1", (1, 16, 32, 32)
     )  # fmt: skip
     assert deep_report.totals.params == LAYERS // 2 * (16 * 16 * 3 * 3 + 16)
     # The receptive field grows by 2 per 3×3 convolution, exactly, to the last row.

@@ -17,9 +17,11 @@ from ..layers.activation import ACTIVATION_NAMES
 from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
 from .expressions import substitute
 from .inline import Call
-from .nodes import BlockNode, FailedNode, LayerNode, Node
+from .nodes import BlockNode, FailedNode, LayerNode, Node, ShareNode
 
-META_KEYS = ("name", "repeat", "trainable")
+META_KEYS = ("name", "repeat", "trainable", "from", "share")
+# Layer types that take the spatial size of another tensor: ``upsample: {size_of: NAME}``.
+SIZE_REFERENCES = {"upsample": "size"}
 BLOCK_KINDS = ("sequential", "residual", "parallel")
 MERGES = ("add", "concat", "mul")
 DEFAULT_MERGE = {"residual": "add", "parallel": "concat"}
@@ -129,12 +131,17 @@ class Builder:
             if meta:
                 meta = {k: resolve(v, params) for k, v in meta.items()}
                 name = self.meta_name(meta)
-            node = self.make(type_key, args, params, stack, line)
+            if type_key is None:  # just ``share: NAME``
+                node: Node = ShareNode(type_name="share", name=None)
+            else:
+                node = self.make(type_key, args, params, stack, line)
             node.line = line
             if meta:
                 node.name = name
                 node.repeat = self.meta_repeat(meta)
                 node.trainable = self.meta_trainable(meta)
+                node.sources, node.many = self.meta_from(meta)
+                node.share = self.meta_share(meta)
                 node.rows *= node.repeat
             if node.rows > MAX_LAYERS:
                 raise LimitError(
@@ -154,8 +161,9 @@ class Builder:
             )  # fmt: skip
 
     # ---- entry anatomy ------------------------------------------------------------------
-    def split(self, entry: Any) -> tuple[str, Any, dict[str, Any]]:
-        """(type key, its arguments, the meta keys) of one entry."""
+    def split(self, entry: Any) -> tuple[str | None, Any, dict[str, Any]]:
+        """(type key, its arguments, the meta keys) of one entry; no type key for an entry
+        that is just ``share: NAME``."""
         if isinstance(entry, str):
             return entry.strip(), None, {}
         if not isinstance(entry, dict):
@@ -163,6 +171,8 @@ class Builder:
                 f"a layer entry is a name or a mapping, got {type(entry).__name__} {entry!r}"[:200]
             )
         keys = [k for k in entry if k not in META_KEYS]
+        if not keys and "share" in entry:
+            return None, None, {k: entry[k] for k in META_KEYS if k in entry}  # type: ignore[return-value]
         if not keys:
             raise SpecError("entry has no layer type, only " + ", ".join(map(str, entry)))
         if len(keys) > 1:
@@ -181,6 +191,28 @@ class Builder:
         if isinstance(name, bool) or not isinstance(name, str | int) or str(name) == "":
             raise SpecError(f"name must be a non-empty string, got {name!r}")
         return str(name)
+
+    def meta_from(self, meta: dict[str, Any]) -> tuple[tuple[str, ...] | None, bool]:
+        """``from: NAME`` or ``from: [A, B]``: the names read, and whether it was a list."""
+        if "from" not in meta:
+            return None, False
+        value = meta["from"]
+        many = isinstance(value, list | tuple)
+        names = list(value) if many else [value]
+        if not names:
+            raise SpecError("from must name at least one tensor, got an empty list")
+        for item in names:
+            if isinstance(item, bool) or not isinstance(item, str | int) or str(item) == "":
+                raise SpecError(f"from takes tensor names, got {item!r}")
+        return tuple(str(item) for item in names), many
+
+    def meta_share(self, meta: dict[str, Any]) -> str | None:
+        value = meta.get("share")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+            raise SpecError(f"share takes the name of an earlier entry, got {value!r}")
+        return str(value)
 
     def meta_repeat(self, meta: dict[str, Any]) -> int:
         repeat = meta.get("repeat", 1)
@@ -216,7 +248,33 @@ class Builder:
         layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
+        if layer_type.type_name in SIZE_REFERENCES:
+            reference = self.size_reference(layer_type, args, type_key)
+            if reference is not None:
+                return reference
         return self.layer(layer_type, args, type_key)
+
+    def size_reference(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode | None:
+        """``upsample: {size_of: NAME, ...}``: the arguments are checked now, with a stand-in
+        size; the layer itself is made when the size of NAME is known."""
+        keywords = args.keywords if isinstance(args, Call) else args
+        if not isinstance(keywords, dict) or "size_of" not in keywords:
+            return None
+        rest = {k: v for k, v in keywords.items() if k != "size_of"}
+        target = keywords["size_of"]
+        if isinstance(target, bool) or not isinstance(target, str | int) or str(target) == "":
+            raise SpecError(f"{spelled} size_of takes the name of a tensor, got {target!r}")
+        size_key = SIZE_REFERENCES[layer_type.type_name]
+        if size_key in rest or "scale_factor" in rest:
+            raise SpecError(f"{spelled} takes size_of or {size_key}/scale_factor, not both")
+        positional = list(args.positional) if isinstance(args, Call) else []
+        if positional:
+            raise SpecError(f"{spelled} with size_of takes its other arguments by name")
+        self.validate(layer_type, {**rest, size_key: 1}, spelled)
+        return LayerNode(
+            type_name=layer_type.type_name, name=None, size_of=str(target),
+            arguments={"spelled": spelled, "type": layer_type, "keywords": rest},
+        )  # fmt: skip
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
         try:
@@ -338,8 +396,9 @@ class Builder:
         children = self.nodes(define.layers, scope, (*stack, define.name), define.line)
         rows = sum(n.rows for n in children)
         return BlockNode(
-            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows
-        )
+            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows,
+            defined=True, arguments=dict(args),
+        )  # fmt: skip
 
     def unknown_type(self, type_key: str) -> str:
         message = self.unknown.get(type_key)
