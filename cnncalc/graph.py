@@ -162,7 +162,7 @@ class Propagation:
         self.merges: dict[str, LayerType] = {}
         self.sized: dict[tuple[int, Shape], LayerType] = {}
         # Shared uses being made: for each, the rows of the first use, in order.
-        self.sharing: list[tuple[str, list[Row], list[int]]] = []
+        self.sharing: list[tuple[str, list[Row], list[int], int | None]] = []
         self.module_params: dict[int, int] = {}  # row index -> params its module holds
         self.root: dict[int, int] = {}  # a shared use's row index -> the first use's
 
@@ -587,7 +587,7 @@ class Propagation:
         if not isinstance(node, ShareNode):
             self.check_same(node, original, target, name)
         rows = self.rows[entry.rows[0] : entry.rows[1]]
-        self.sharing.append((target, rows, [0]))
+        self.sharing.append((target, rows, [0], node.line))
         try:
             if entry.copies is not None or original.repeat > 1:
                 copies = entry.copies or []
@@ -606,7 +606,7 @@ class Propagation:
         """A row of a shared use, against the row of the first use it repeats: the same
         parameters (a layer whose inferred size changes cannot be shared); params and
         buffers 0, and ``shares`` the first use's name."""
-        target, rows, at = self.sharing[-1]
+        target, rows, at, line = self.sharing[-1]
         original = rows[at[0]]
         at[0] += 1
         params = self.module_params.get(original.index, original.params)
@@ -617,7 +617,7 @@ class Propagation:
                     f"{show_shape(original.input_shape)}; on this input "
                     f"{show_shape(row.input_shape)} the same layer would need {row.params:,}"
                 ),
-                row.name, row.line,
+                row.name, line,
             )  # fmt: skip
         first = self.root.get(original.index, original.index)
         self.root[row.index] = first
