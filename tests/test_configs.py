@@ -159,3 +159,29 @@ def test_rows_match_torch_leaves(name: str) -> None:
     report, expected = compare(name)
     rows = [(row.output_shape, row.params) for row in report.rows if row.type not in MERGE_TYPES]
     assert tuple(rows) == expected.rows
+
+
+# ---- names as torchvision's ---------------------------------------------------------------
+TORCHVISION_NAMED = ("alexnet.yaml", "vgg16.yaml", "resnet18.yaml", "resnet50.yaml", "mobilenetv2.yaml")
+
+
+@pytest.mark.parametrize("name", TORCHVISION_NAMED)
+def test_rows_with_params_are_named_as_torchvision_names_parameters(name: str) -> None:
+    """The rows that hold parameters are exactly the module's ``named_parameters()``
+    prefixes, in order (``conv1``, ``layer1.0.conv1``, ``layer1.0.downsample.0``, ``fc``)."""
+    pytest.importorskip("torch")
+    import reference_nets
+
+    build, _ = reference_nets.REFERENCE[name]
+    report = report_for(name)
+    assert [row.name for row in report.rows if row.params] == reference_nets.parameter_prefixes(build())
+
+
+def test_torchvision_names_spelled_out() -> None:
+    """A few names as torchvision prints them, without torch."""
+    names = {row.name for row in report_for("resnet50.yaml").rows}
+    assert {"conv1", "bn1", "layer1.0.conv1", "layer1.0.downsample.0", "layer4.2.bn3", "fc"} <= names
+    names = {row.name for row in report_for("mobilenetv2.yaml").rows}
+    assert {"features.0.0", "features.1.conv.0.0", "features.2.conv.1.0", "features.18.0", "classifier.1"} <= names
+    names = {row.name for row in report_for("vgg16.yaml").rows}
+    assert {"features.0", "features.28", "classifier.6"} <= names
