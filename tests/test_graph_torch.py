@@ -129,3 +129,37 @@ def test_add_and_mul_broadcast_like_torch(tmp_path, a, b, how: str) -> None:
     assert report.error is None, report.error
     assert report.rows[-1].output_shape == tuple((torch.zeros(1, *a) + torch.zeros(1, *b)).shape)
     assert execute(report).ok
+
+
+@pytest.mark.parametrize(
+    ("groups", "shape"),
+    [(2, (1, 4, 3, 3)), (2, (1, 4, 5)), (1, (2, 6, 2, 2)), (3, (1, 6, 2, 2, 2)), (2, (1, 3, 2, 2)),
+     (2, (1, 4)), (4, (1, 116, 28, 28))],
+)
+def test_channel_shuffle_is_torchs(groups: int, shape: tuple[int, ...]) -> None:
+    from torch_oracle import REFUSED, torch_shape
+
+    from cnncalc_oracle import cnncalc_shape
+
+    spec = f"channel_shuffle({groups})"
+    expected = torch_shape(lambda: torch.nn.ChannelShuffle(groups), shape)
+    assert cnncalc_shape(spec, shape) == expected
+    if expected != REFUSED:
+        assert execute(analyse(load_model(spec, input_shape=shape[1:]), batch=shape[0])).ok
+
+
+@pytest.mark.parametrize(
+    ("spec", "shape", "message"),
+    [
+        ("channel_shuffle(2)", (3, 2, 2), "channel_shuffle needs channels divisible by groups, got 3 channels and 2 groups"),
+        ("channel_shuffle(2)", (4,), "channel_shuffle expects an input with more than 2 dimensions, got [1, 4]"),
+        ("channel_shuffle(0)", (4, 2, 2), "channel_shuffle groups must be >= 1, got 0"),
+    ],
+)
+def test_channel_shuffle_refusals(spec: str, shape, message: str) -> None:
+    try:
+        report = analyse(load_model(spec, input_shape=shape))
+    except Exception as exc:  # noqa: BLE001 - a refused argument is raised while loading
+        assert str(exc).endswith(message)
+        return
+    assert report.error is not None and report.error.message == message
