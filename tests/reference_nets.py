@@ -359,31 +359,55 @@ def double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     )
 
 
-def unet_level(channels: int, inner: nn.Module | None) -> nn.Module:
-    """One level below the top: pool, convs, the deeper levels, then up-sample.
+class Down(nn.Module):
+    """2x2 max-pool, then the level's double conv."""
 
-    Wrapped in a concatenating residual so the up-sampled features are joined with the
-    level's input (the skip connection).
-    """
-    layers: list[nn.Module] = [nn.MaxPool2d(2), double_conv(channels // 2, channels)]
-    if inner is not None:
-        layers += [inner, double_conv(channels * 2, channels)]
-    layers.append(nn.ConvTranspose2d(channels, channels // 2, kernel_size=2, stride=2))
-    return Residual(nn.Sequential(*layers), merge="concat")
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.conv = double_conv(in_channels, out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pool(x))
 
 
-def unet(in_channels: int = 1, num_classes: int = 2, base: int = 64, depth: int = 4) -> nn.Module:
+class Up(nn.Module):
+    """Transposed conv up, joined with the skip connection as ``cat([skip, up])``."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_channels, out_channels, kernel_size=2, stride=2)
+        self.conv = double_conv(out_channels * 2, out_channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([skip, self.up(x)], dim=1))
+
+
+class UNet(nn.Module):
     """U-Net (Ronneberger et al. 2015) with padded convs: 4 down and 4 up levels."""
-    inner: nn.Module | None = None
-    for level in range(depth, 0, -1):
-        inner = unet_level(base * 2**level, inner)
-    assert inner is not None
-    return nn.Sequential(
-        double_conv(in_channels, base),
-        inner,
-        double_conv(base * 2, base),
-        nn.Conv2d(base, num_classes, kernel_size=1),
-    )
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 2, base: int = 64) -> None:
+        super().__init__()
+        self.inc = double_conv(in_channels, base)
+        for level in range(1, 5):
+            setattr(self, f"down{level}", Down(base * 2 ** (level - 1), base * 2**level))
+        for level in range(1, 5):
+            channels = base * 2 ** (4 - level)
+            setattr(self, f"up{level}", Up(channels * 2, channels))
+        self.outc = nn.Conv2d(base, num_classes, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = [self.inc(x)]
+        for level in range(1, 5):
+            skips.append(getattr(self, f"down{level}")(skips[-1]))
+        x = skips.pop()
+        for level in range(1, 5):
+            x = getattr(self, f"up{level}")(x, skips.pop())
+        return self.outc(x)
+
+
+def unet() -> nn.Module:
+    return UNet()
 
 
 # ---- the table the tests use -------------------------------------------------------------

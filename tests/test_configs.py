@@ -67,11 +67,15 @@ def test_configs_found() -> None:
 @pytest.mark.parametrize("name", CONFIG_FILES)
 def test_config_loads_and_analyses(name: str) -> None:
     report = report_for(name)
+    assert report.error is None, report.error
     assert report.output_shape[0] == 1
     assert report.rows
-    assert report.rows[-1].output_shape == report.output_shape
+    assert report.output_shape == report.outputs[0].shape
+    produced = {row.name: row.output_shape for row in report.rows}
+    for output in report.outputs:  # an output is a row's tensor (or a piece of a split)
+        assert produced.get(output.name, output.shape) == output.shape
     assert report.totals.params == sum(row.params for row in report.rows)
-    assert report.totals.macs == sum(row.macs for row in report.rows)
+    assert report.totals.macs == sum(row.macs for row in report.rows if row.used)
 
 
 # ---- published figures at full size ------------------------------------------------------
@@ -162,7 +166,9 @@ def test_rows_match_torch_leaves(name: str) -> None:
 
 
 # ---- names as torchvision's ---------------------------------------------------------------
-TORCHVISION_NAMED = ("alexnet.yaml", "vgg16.yaml", "resnet18.yaml", "resnet50.yaml", "mobilenetv2.yaml")
+TORCHVISION_NAMED = (
+    "alexnet.yaml", "vgg16.yaml", "resnet18.yaml", "resnet50.yaml", "mobilenetv2.yaml", "unet.yaml",
+)  # fmt: skip
 
 
 @pytest.mark.parametrize("name", TORCHVISION_NAMED)

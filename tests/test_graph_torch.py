@@ -137,9 +137,8 @@ def test_add_and_mul_broadcast_like_torch(tmp_path, a, b, how: str) -> None:
      (2, (1, 4)), (4, (1, 116, 28, 28))],
 )
 def test_channel_shuffle_is_torchs(groups: int, shape: tuple[int, ...]) -> None:
-    from torch_oracle import REFUSED, torch_shape
-
     from cnncalc_oracle import cnncalc_shape
+    from torch_oracle import REFUSED, torch_shape
 
     spec = f"channel_shuffle({groups})"
     expected = torch_shape(lambda: torch.nn.ChannelShuffle(groups), shape)
