@@ -240,9 +240,9 @@ class GraphModule(nn.Module):
             out = module(*(env[t] for t in step.inputs))
             if observer is not None:
                 observer.after(step, out)
-            if len(step.outputs) == 1:
+            if step.row.output_shapes is None:
                 env[step.outputs[0]] = out
-            else:
+            else:  # a split: a tuple of pieces, even of one
                 for t, piece in zip(step.outputs, out, strict=True):
                     env[t] = piece
             for t in done:

@@ -81,7 +81,12 @@ class Flow:
         self.id, self.name, self.shape, self.field = id, name, shape, field
 
 
-Value = tuple[Flow, ...]  # one tensor, or every piece of a split
+class Pieces(tuple):  # type: ignore[type-arg]
+    """The outputs of a split: a tuple of Flows, even of one piece (``torch.split`` returns
+    a tuple whatever its length)."""
+
+
+Value = tuple[Flow, ...]  # one tensor, or the Pieces of a split
 
 
 class Entry:
@@ -253,7 +258,7 @@ class Propagation:
                         f"({path}.0 … {path}.{len(entry.copies) - 1})"
                     )
                 entry = entry.copies[index]
-            elif len(entry.value) > 1 and segment.isdigit() and last:
+            elif isinstance(entry.value, Pieces) and segment.isdigit() and last:
                 index = int(segment)
                 if index >= len(entry.value):
                     pieces = ", ".join(f"{path}.{n}" for n in range(len(entry.value)))
@@ -309,6 +314,8 @@ class Propagation:
         if node.sources is None:
             return x
         values = [self.lookup(ref, scope).value for ref in node.sources]
+        if len(values) == 1:
+            return values[0]
         return tuple(flow for value in values for flow in value)
 
     # ---- walking the entries ------------------------------------------------------------
@@ -432,7 +439,7 @@ class Propagation:
         if node.size_of is not None:
             try:
                 like = self.lookup(node.size_of, scope, "size_of").value
-                if len(like) != 1:
+                if isinstance(like, Pieces) or len(like) != 1:
                     raise SpecError(f"size_of {node.size_of} is a split; name one piece")
                 layer = self.sized_layer(node, like[0].shape)
             except CnncalcError as exc:
@@ -441,11 +448,12 @@ class Propagation:
         assert layer is not None
         if isinstance(layer, MergeLayer):
             return self.merge_row(layer, name, x, depth, parent, trainable, node.line, None, None)
-        if len(x) != 1:
+        if len(x) != 1 or isinstance(x, Pieces):
             pieces = ", ".join(f.name for f in x)
+            what = f"{len(x)} ({pieces})" if len(x) != 1 else f"a split of one piece ({pieces})"
             raise self.fail(
                 SpecError(
-                    f"{layer.type_name} reads one tensor but gets {len(x)} ({pieces}); "
+                    f"{layer.type_name} reads one tensor but gets {what}; "
                     "say which with from: NAME.0, NAME.1, …"
                 ),
                 name, node.line,
@@ -493,7 +501,7 @@ class Propagation:
             pieces = layer.pieces(source.shape)
         except CnncalcError as exc:
             raise self.fail(exc, name, line) from None
-        made = tuple(
+        made = Pieces(
             self.flow(f"{name}.{i}", shape, source.field if len(shape) >= 3 else None)
             for i, shape in enumerate(pieces)
         )
@@ -755,7 +763,7 @@ def resolve_outputs(run: Propagation, model: Model, top: Scope, last: Value) -> 
             value = run.lookup(name, top, "outputs").value
         except CnncalcError as exc:
             raise exc.with_location(source=model.source) from None
-        if len(value) == 1:
+        if not isinstance(value, Pieces):
             found.append(Tensor(name, value[0].shape, value[0].id))
         else:
             found.extend(Tensor(f"{name}.{i}", f.shape, f.id) for i, f in enumerate(value))
