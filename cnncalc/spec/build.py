@@ -138,11 +138,15 @@ class Builder:
             node.line = line
             if meta:
                 node.name = name
-                node.repeat = self.meta_repeat(meta)
-                node.trainable = self.meta_trainable(meta)
-                node.sources, node.many = self.meta_from(meta)
-                node.share = self.meta_share(meta)
-                node.rows *= node.repeat
+                if "repeat" in meta:
+                    node.repeat = self.meta_repeat(meta)
+                    node.rows *= node.repeat
+                if "trainable" in meta:
+                    node.trainable = self.meta_trainable(meta)
+                if "from" in meta:
+                    node.sources, node.many = self.meta_from(meta)
+                if "share" in meta:
+                    node.share = self.meta_share(meta)
             if node.rows > MAX_LAYERS:
                 raise LimitError(
                     f"the model expands to more than {MAX_LAYERS:,} layers after repeat "
