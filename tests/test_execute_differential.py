@@ -7,7 +7,12 @@ PyTorch path (each layer type's ``to_torch``, the blocks, the merges). They must
   forward raises, or an empty output), except where cnncalc is stricter by design; each
   such case is listed in ``stricter_by_design`` with its reason.
 
-A failure prints the case as a ready-to-paste ``cnncalc execute`` command. The example
+- Random graphs of named tensors (skips, splits, several outputs, shared layers, merges
+  with broadcasting) must compute exactly what an interpreter written here in plain torch
+  computes, or be refused at the entry where torch raises.
+
+A failure prints the case as a ready-to-paste ``cnncalc execute`` command (for graphs, the
+model file). The example
 count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about 20 s
 for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
 """

@@ -611,3 +611,21 @@ def test_inline_from_name_and_share() -> None:
         ("share5", ("add4",)), ("c", ("share5",)), ("concat7", ("c.1", "c.0")),
     ]  # fmt: skip
     assert report.rows[4].shares == "a"
+
+
+def test_a_repeated_entry_is_its_last_copy_and_name_i_copy_i(tmp_path) -> None:
+    path = write(tmp_path, """
+        input: [2, 8, 8]
+        layers:
+          - conv2d: [2, 3, 1, 1]
+            repeat: 3
+            name: c
+          - add:
+            from: [c.0, c, c.1]
+    """)
+    add = report_of(path).rows[-1]
+    assert add.sources == ("c.0", "c.2", "c.1")
+    path = write(tmp_path, "input: [2]\nlayers:\n- relu: {}\n  repeat: 2\n  name: r\n- relu: {}\n  from: r.2\n")
+    assert error_of(path).replace(path, "model.yaml") == (
+        "model.yaml:6: layer 3 (relu2): from r.2: r has 2 copies (r.0 … r.1)"
+    )

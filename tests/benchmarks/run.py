@@ -361,7 +361,7 @@ def peers(results: Results, repeats: int, env: dict[str, str]) -> None:
 
 
 # Two copies of the same model as execute builds it, one with execute's per-row recording
-# hooks and one bare, run in turns on one thread.
+# observer and one bare, run in turns on one thread.
 EXECUTE_SCRIPT = """
 import statistics, sys, time
 sys.path.insert(0, {root!r})
@@ -373,13 +373,11 @@ from cnncalc.execute import Builder, Recorder
 report = analyse(load_model({model!r}))
 def build():
     torch.manual_seed(0)
-    builder = Builder("cpu", torch.float32, len(report.rows), None)
-    return builder, builder.sequence(report.plan).eval()
-_, bare = build()
-builder, checked = build()
-recorder = Recorder(len(report.rows), "cpu", None)
-for row, module in builder.modules.values():
-    recorder.attach(row, module)
+    return Builder("cpu", torch.float32, len(report.rows), None).model(report.graph).eval()
+bare = build()
+checked = build()
+recorder = Recorder(checked, "cpu", None)
+checked.observer = recorder
 x = torch.randn(report.input_shape)
 def timed(model):
     with torch.inference_mode():
