@@ -61,6 +61,9 @@ def field_columns(field: Field, out: Shape) -> tuple[Any, Any, Any]:
 
 
 def union(fields: list[Field]) -> Field:
+    first = fields[0]
+    if all(f == first for f in fields):  # paths with one field (a skip around pointwise layers)
+        return first
     if any(f is None for f in fields) or len({len(f) for f in fields}) != 1:  # type: ignore[arg-type]
         return None
     merged = []
@@ -230,7 +233,8 @@ class Propagation:
         raise self.unknown(ref, scope, what)
 
     def plain(self, name: str, scope: Scope, what: str) -> Entry | None:
-        for level in scope.chain():
+        level: Scope | None = scope
+        while level is not None:
             entry = level.names.get(name) or level.inputs.get(name)
             if isinstance(entry, Ambiguous):
                 listed = ", ".join(str(p + 1) for p in entry.positions)
@@ -240,6 +244,7 @@ class Propagation:
                 )
             if entry is not None:
                 return entry
+            level = level.parent
         return None
 
     def descend(self, entry: Entry, head: str, rest: list[str], ref: str, what: str) -> Entry:

@@ -30,6 +30,9 @@ def _normalise_dim(layer: LayerType, dim: int, rank: int) -> int:
 
 def broadcast(shapes: list[Shape]) -> Shape | None:
     """PyTorch's broadcasting of several shapes, or None where they do not broadcast."""
+    first = shapes[0]
+    if all(s == first for s in shapes):
+        return first
     rank = max(len(s) for s in shapes)
     out = []
     for i in range(rank):
