@@ -287,6 +287,7 @@ def shapes(
     cnncalc shapes configs/lenet5.yaml
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
     cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
+    cnncalc shapes configs/siamese.yaml --input left=1x32x32 --input right=1x32x32
     """
     show_view(
         ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory, timings

@@ -629,3 +629,18 @@ def test_a_repeated_entry_is_its_last_copy_and_name_i_copy_i(tmp_path) -> None:
     assert error_of(path).replace(path, "model.yaml") == (
         "model.yaml:6: layer 3 (relu2): from r.2: r has 2 copies (r.0 … r.1)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--input", "3x8x8", "--input", "1x8x8"], "give one --input DIMS, or --input NAME=DIMS for each input, got '3x8x8'"),
+        (["--input", "=3x8x8"], "--input NAME=DIMS needs a name, got '=3x8x8'"),
+        (["--input", "image=3x8x8", "--input", "image=3x4x4"], "--input image is given twice"),
+        (["--input", "image=3by8"], "--input image must look like 3x224x224 or 3,224,224, got '3by8'"),
+    ],
+)
+def test_input_option_errors(tmp_path, args: list[str], message: str) -> None:
+    result = run("shapes", write(tmp_path, TWO_INPUTS), *args)
+    assert result.exit_code == 2
+    assert message in result.stderr
