@@ -28,7 +28,7 @@ from typing import Any
 from .errors import CnncalcError, LimitError, Location, ShapeError, SpecError
 from .layers import LayerType, Window, find_type, show_shape
 from .layers.merge import MergeLayer, SplitLayer
-from .limits import MAX_DIMENSION
+from .limits import MAX_DIMENSION, MAX_LAYERS
 from .report import DTYPE_BYTES, Graph, Report, Row, Step, Tensor, totals_of
 from .spec import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
 
@@ -600,6 +600,14 @@ class Propagation:
         if not isinstance(node, ShareNode):
             self.check_same(node, original, target, name)
         rows = self.rows[entry.rows[0] : entry.rows[1]]
+        if len(self.rows) + len(rows) > MAX_LAYERS:
+            raise self.fail(
+                LimitError(
+                    f"share {target}: the model expands to more than {MAX_LAYERS:,} layers "
+                    "with its shared uses (limit MAX_LAYERS)"
+                ),
+                name, node.line,
+            )  # fmt: skip
         self.sharing.append((target, rows, [0], node.line))
         try:
             if entry.copies is not None or original.repeat > 1:

@@ -13,8 +13,8 @@ PyTorch path (each layer type's ``to_torch``, the blocks, the merges). They must
 
 A failure prints the case as a ready-to-paste ``cnncalc execute`` command (for graphs, the
 model file). The example
-count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about 20 s
-for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
+count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about a
+minute for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
 """
 
 from __future__ import annotations

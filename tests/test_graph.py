@@ -644,3 +644,14 @@ def test_input_option_errors(tmp_path, args: list[str], message: str) -> None:
     result = run("shapes", write(tmp_path, TWO_INPUTS), *args)
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_shared_uses_count_against_max_layers(monkeypatch) -> None:
+    import cnncalc.graph
+
+    monkeypatch.setattr(cnncalc.graph, "MAX_LAYERS", 5)
+    message = error_of("sequential(relu -> relu, name=b) -> share(b) -> share(b)", input_shape=(4,))
+    assert message == (
+        "inline spec: layer 5 (share3): share b: the model expands to more than 5 layers with "
+        "its shared uses (limit MAX_LAYERS)"
+    )
