@@ -433,7 +433,9 @@ class Propagation:
         if self.sharing:
             row, shares = self.share_row(row)
         self.rows.append(row)
-        self.steps.append(Step(row, tuple(f.id for f in reads), tuple(f.id for f in outputs), shares))
+        inputs = (reads[0].id,) if len(reads) == 1 else tuple(f.id for f in reads)
+        made = (outputs[0].id,) if len(outputs) == 1 else tuple(f.id for f in outputs)
+        self.steps.append(Step(row, inputs, made, shares))
 
     def leaf(
         self, node: LayerNode, name: str, x: Value, depth: int, parent: str | None,
@@ -479,7 +481,8 @@ class Propagation:
             input_shape=shape, output_shape=out, params=params, trainable=trainable,
             buffers=buffers, macs=macs, flops=flops, window=window, receptive_field=sizes,
             jump=jumps, rf_start=starts, layer=layer, line=node.line,
-            sources=tuple(f.name for f in reads), depth=depth, parent=parent,
+            sources=(source.name,) if reads is x else tuple(f.name for f in reads),
+            depth=depth, parent=parent,
         )  # fmt: skip
         made = (self.flow(name, out, field),)
         self.add_row(row, reads, made)
@@ -720,7 +723,8 @@ def check_request(model: Model, batch: int, dtype: str) -> None:
 def mark_used(steps: list[Step], rows: list[Row], needed: set[int]) -> None:
     """Rows that no output needs get ``used=False`` (walking the steps backwards)."""
     for step in reversed(steps):
-        if any(t in needed for t in step.outputs):
+        outputs = step.outputs
+        if outputs[0] in needed or (len(outputs) > 1 and any(t in needed for t in outputs)):
             needed.update(step.inputs)
         else:
             i = step.row.index - 1
@@ -747,13 +751,18 @@ def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:
     error = None
     outputs: list[Tensor] = []
     graph = None
-    try:
-        with collector_paused():
+    with collector_paused():
+        try:
             last = run.sequence(model.layers, (inputs[0],), "", 0, True, top, False)
             outputs = resolve_outputs(run, model, top, last)
             graph = finish(run, model, inputs, outputs)
-    except CnncalcError as exc:
-        error = exc
+        except CnncalcError as exc:
+            error = exc
+        # The scopes hold an entry and a tensor for every row: freed here, by reference
+        # counting, so the collector does not scan them all once it runs again.
+        top.names.clear()
+        last = ()
+        run.naming.clear()
     shapes = [f.shape for f in inputs]
     return Report(
         model=model.name, source=model.source, input_shape=shapes[0],
