@@ -20,6 +20,7 @@ from .inline import Call
 from .nodes import BlockNode, FailedNode, LayerNode, Node, ShareNode
 
 META_KEYS = ("name", "repeat", "trainable", "from", "share")
+META_SET = frozenset(META_KEYS)
 # Layer types that take the spatial size of another tensor: ``upsample: {size_of: NAME}``.
 SIZE_REFERENCES = {"upsample": "size"}
 BLOCK_KINDS = ("sequential", "residual", "parallel")
@@ -174,9 +175,10 @@ class Builder:
             raise SpecError(
                 f"a layer entry is a name or a mapping, got {type(entry).__name__} {entry!r}"[:200]
             )
-        keys = [k for k in entry if k not in META_KEYS]
+        keys = [k for k in entry if k not in META_SET]
+        meta = {k: v for k, v in entry.items() if k in META_SET} if len(keys) < len(entry) else {}
         if not keys and "share" in entry:
-            return None, None, {k: entry[k] for k in META_KEYS if k in entry}  # type: ignore[return-value]
+            return None, None, meta
         if not keys:
             raise SpecError("entry has no layer type, only " + ", ".join(map(str, entry)))
         if len(keys) > 1:
@@ -186,7 +188,7 @@ class Builder:
             )
         if not isinstance(keys[0], str):
             raise SpecError(f"layer type must be a name, got {keys[0]!r}")
-        return keys[0], entry[keys[0]], {k: entry[k] for k in META_KEYS if k in entry}
+        return keys[0], entry[keys[0]], meta
 
     def meta_name(self, meta: dict[str, Any]) -> str | None:
         name = meta.get("name")
