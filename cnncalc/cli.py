@@ -15,6 +15,7 @@ from typing import IO, Any, NoReturn
 import click
 
 from .errors import CnncalcError
+from .quote import quote
 from .render import FORMATS
 from .report import DTYPE_BYTES, Report
 
@@ -38,14 +39,42 @@ def emit(pieces: Iterable[str]) -> None:
     out.flush()
 
 
-def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """Sizes of at least 1 (``3x224x224``, ``3,224,224``) for the option ``param``."""
+def parse_input(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    """``--input DIMS`` (a model with one input), or ``--input NAME=DIMS`` repeated."""
+    if not values:
+        return None
+    from .spec import parse_dims
+
+    named: dict[str, tuple[int, ...]] = {}
+    plain = None
+    try:
+        for value in values:
+            name, equals, dims = value.partition("=")
+            if not equals:
+                if plain is not None or len(values) > 1:
+                    raise click.BadParameter(
+                        f"give one --input DIMS, or --input NAME=DIMS for each input, got {quote(value)}"
+                    )
+                plain = parse_dims(value, "--input")
+            else:
+                if not name.strip():
+                    raise click.BadParameter(f"--input NAME=DIMS needs a name, got {quote(value)}")
+                if name.strip() in named:
+                    raise click.BadParameter(f"--input {name.strip()} is given twice")
+                named[name.strip()] = parse_dims(dims, f"--input {name.strip()}")
+    except CnncalcError as exc:
+        raise click.BadParameter(exc.message) from None
+    return plain if plain is not None else named
+
+
+def parse_view(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A whole shape (``1x2x8``, the batch included where the command takes one)."""
     if value is None:
         return None
     from .spec import parse_dims
 
     try:
-        return parse_dims(value, param.opts[0], sample=param.name != "view")
+        return parse_dims(value, param.opts[0], sample=False)
     except CnncalcError as exc:
         raise click.BadParameter(exc.message) from None
 
@@ -76,8 +105,9 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
-        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
-                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
+        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
+                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file. "
+                          "A model with several inputs takes NAME=DIMS, once for each."),
         click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
         format_option(),
@@ -110,10 +140,23 @@ def print_notes(report: Report) -> None:
         click.echo(f"note: {note}", err=True)
 
 
+def note_unused(report: Report) -> None:
+    """Name on stderr the rows no output needs: counted in params, not in MACs/FLOPs."""
+    unused = report.unused
+    if unused and report.error is None:
+        names = ", ".join(row.name for row in unused[:10]) + (", …" if len(unused) > 10 else "")
+        click.echo(
+            f"note: {len(unused)} row{'' if len(unused) == 1 else 's'} no output needs "
+            f"(params counted, MACs and FLOPs not): {names}",
+            err=True,
+        )
+
+
 def print_report(report: Report, view: str, fmt: str) -> None:
     from .render import render
 
     emit(render(report, view, fmt))
+    note_unused(report)
     if report.error is not None:
         fail(report.error)
 
@@ -231,6 +274,7 @@ def run_model(
     finally:
         progress.close()
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
+    note_unused(report)
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
         fail(verdict(result))
     if fmt in ("table", "markdown"):
@@ -392,6 +436,7 @@ def shapes(
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
     cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
     cnncalc shapes configs/resnet50.yaml --depth 1 --columns name,input,output
+    cnncalc shapes configs/siamese.yaml --input left=1x32x32 --input right=1x32x32
     """
     show_view(
         ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory,
@@ -694,7 +739,7 @@ def solve(
               show_default=True, help="The operation worked out.")
 @click.option("--values", metavar="NUMBERS",
               help="Input: a range 0..15 (inclusive), 1,2,3 or a JSON nested list. [default: random]")
-@click.option("--view", callback=parse_input, metavar="SHAPE",
+@click.option("--view", callback=parse_view, metavar="SHAPE",
               help="Shape to view the values as, e.g. 1x2x8 or 4x4.")
 @click.option("--weight", metavar="NUMBERS",
               help="Convolution weight: a JSON nested list, or a flat list shaped by --kernel. "

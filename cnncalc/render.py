@@ -30,6 +30,23 @@ def input_text(row: Row) -> str:
     return shape_text(row.input_shape)
 
 
+def output_text(row: Row) -> str:
+    if row.output_shapes:
+        return " & ".join(shape_text(s) for s in row.output_shapes)
+    return shape_text(row.output_shape)
+
+
+def graph_like(report: Report) -> bool:
+    """Whether some row reads other than the previous row's output (then tables show
+    where each row reads from)."""
+    previous = report.inputs[0].name if report.inputs else "input"
+    for row in report.rows:
+        if row.sources != (previous,):
+            return True
+        previous = row.name
+    return bool(report.unused) or len(report.outputs) > 1
+
+
 def field_text(row: Row) -> str:
     if row.receptive_field is None:
         return "" if not row.spatial else "n/a"
@@ -46,6 +63,14 @@ def row_object(row: Row, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     }  # fmt: skip
     if row.input_shapes:
         obj["input_shapes"] = [list(s) for s in row.input_shapes]
+    if row.output_shapes:
+        obj["output_shapes"] = [list(s) for s in row.output_shapes]
+    obj["from"] = list(row.sources)
+    obj["depth"] = row.depth
+    obj["parent"] = row.parent
+    obj["used"] = row.used
+    if row.shares is not None:
+        obj["shares"] = row.shares
     if row.window is not None:
         w = row.window
         obj["kernel_size"] = list(w.kernel)
@@ -85,7 +110,10 @@ def render_json(
         "input_shape": list(report.input_shape),
         "output_shape": None if report.output_shape is None else list(report.output_shape),
         "dtype": report.dtype,
+        "outputs": [{"name": t.name, "shape": list(t.shape)} for t in report.outputs],
     }
+    if report.several_inputs:
+        head["inputs"] = [{"name": t.name, "shape": list(t.shape)} for t in report.inputs]
     if top:
         head.update(top)
     yield json.dumps(head)[:-1] + ', "layers": ['
@@ -124,7 +152,7 @@ def percent(part: int, whole: int) -> str:
 def shapes_cells(row: Row, report: Report) -> list[Any]:
     w = row.window
     return [
-        row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
+        row.index, row.name, row.type, input_text(row), output_text(row),
         dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
         dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
         dims_text(row.rf_start, ", "),
@@ -134,9 +162,14 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
 def params_cells(row: Row, report: Report) -> list[Any]:
     t = report.totals
     params = f"{row.params:,}" + ("" if row.trainable or not row.params else " (frozen)")
+    if row.shares is not None:
+        params = f"0 (shares {row.shares})"
+    macs, flops = f"{row.macs:,}", f"{row.flops:,}"
+    if not row.used:
+        macs, flops = f"({macs}, unused)", f"({flops}, unused)"
     return [
-        row.index, row.name, row.type, shape_text(row.output_shape), params,
-        f"{row.macs:,}", f"{row.flops:,}", percent(row.params, t.params), percent(row.flops, t.flops),
+        row.index, row.name, row.type, output_text(row), params, macs, flops,
+        percent(row.params, t.params), percent(row.flops if row.used else 0, t.flops),
     ]  # fmt: skip
 
 
@@ -145,8 +178,7 @@ EXECUTE_COLUMNS = ("#", "name", "type", "input", "output", "params")
 
 def execute_cells(row: Row, report: Report) -> list[Any]:
     return [
-        row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
-        f"{row.params:,}",
+        row.index, row.name, row.type, input_text(row), output_text(row), f"{row.params:,}",
     ]  # fmt: skip
 
 
@@ -161,6 +193,8 @@ def summary_lines(report: Report, view: str) -> list[str]:
     t = report.totals
     if report.error is not None:
         lines = [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
+    elif len(report.outputs) > 1:
+        lines = ["outputs: " + ", ".join(f"{t.name} {shape_text(t.shape)}" for t in report.outputs)]
     else:
         lines = [f"output: {shape_text(report.output_shape)}"]
     if view == "params":
@@ -175,23 +209,29 @@ def summary_lines(report: Report, view: str) -> list[str]:
 
 
 def table_rows(
-    report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None
-) -> list[list[Any]]:
+    report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None,
+    sources: bool = False,
+) -> list[list[Any]]:  # fmt: skip
     cells = VIEWS[view][1]
-    return [cells(row, report) + (extra_cells(row) if extra_cells else []) for row in report.rows]
+    return [
+        cells(row, report)[:3] + ([", ".join(row.sources)] if sources else [])
+        + cells(row, report)[3:] + (extra_cells(row) if extra_cells else [])
+        for row in report.rows
+    ]  # fmt: skip
 
 
 def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
-    columns = VIEWS[view][0] + extra_columns
+    sources = graph_like(report)
+    columns = VIEWS[view][0][:3] + (("from",) if sources else ()) + VIEWS[view][0][3:] + extra_columns
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = table(columns, table_rows(report, view, extra_cells), markdown)
+    body = table(columns, table_rows(report, view, extra_cells, sources), markdown)
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
@@ -220,7 +260,8 @@ def render_csv(
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",
-               "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start"]  # fmt: skip
+               "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start",
+               "from", "used", "shares"]  # fmt: skip
     writer.writerow(columns + [c.replace(" ", "_") for c in extra_columns])
     yield buffer.getvalue()
     for row in report.rows:
@@ -228,11 +269,12 @@ def render_csv(
         buffer.truncate()
         w = row.window
         writer.writerow([
-            row.index, row.name, row.type, input_text(row), shape_text(row.output_shape), row.params,
+            row.index, row.name, row.type, input_text(row), output_text(row), row.params,
             str(row.trainable).lower(), row.buffers, row.macs, row.flops,
             csv_dims(w.kernel if w else None), csv_dims(w.stride if w else None),
             padding_text(row).replace("×", "x"), csv_dims(w.dilation if w else None),
             csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
+            " ".join(row.sources), str(row.used).lower(), row.shares or "",
             *(extra_cells(row) if extra_cells else []),
         ])  # fmt: skip
         yield buffer.getvalue()
@@ -348,8 +390,10 @@ def difference(check: Check) -> str:
 def verdict(execution: Execution) -> str:
     """One line: ``all 53 layers confirmed``, or what differs and where."""
     total = len(execution.report.rows)
+    several = len(execution.report.outputs)
     if execution.ok:
-        return f"all {total} layer{'' if total == 1 else 's'} confirmed"
+        outputs = f" and {several} outputs" if several > 1 else ""
+        return f"all {total} layer{'' if total == 1 else 's'}{outputs} confirmed"
     failed = execution.failed
     confirmed = sum(1 for c in execution.checks.values() if c.match)
     if failed is not None and execution.unsupported:
@@ -369,6 +413,10 @@ def verdict(execution: Execution) -> str:
         if differing
         else ""
     )
+    if failed is None and not differing:
+        expected = ", ".join(f"{t.name} {shape_text(t.shape)}" for t in execution.report.outputs)
+        actual = ", ".join(shape_text(s) for s in execution.outputs)
+        return f"the model's outputs differ: computed {expected}, PyTorch returned {actual}"
     if failed is None:
         return text
     stop = (

@@ -35,6 +35,7 @@ SMALL_INPUT = {
     "alexnet.yaml": "3x64x64", "vgg16.yaml": "3x64x64", "resnet18.yaml": "3x64x64",
     "resnet50.yaml": "3x64x64", "mobilenetv2.yaml": "3x64x64", "unet.yaml": "1x64x64",
     "convnext_tiny.yaml": "3x64x64",
+    "shufflenetv2.yaml": "3x64x64", "deeplabv3_resnet50.yaml": "3x64x64",
 }  # fmt: skip
 TINY = "conv2d(2, 3) -> relu"
 
@@ -59,12 +60,13 @@ def test_every_config_is_confirmed(name: str) -> None:
     assert result.exit_code == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["ok"] is True
-    assert data["verdict"] == f"all {len(data['layers'])} layers confirmed"
+    outputs = f" and {len(data['outputs'])} outputs" if len(data["outputs"]) > 1 else ""
+    assert data["verdict"] == f"all {len(data['layers'])} layers{outputs} confirmed"
     for row in data["layers"]:
         assert row["match"] is True, row
         assert row["actual_shape"] == row["output_shape"]
         assert row["actual_params"] == row["params"]
-    assert result.stderr == f"all {len(data['layers'])} layers confirmed\n"
+    assert result.stderr == data["verdict"] + "\n"
 
 
 # ---- the outputs ----------------------------------------------------------------------------

@@ -21,10 +21,13 @@ from ..quote import excerpt, quote
 from .expressions import substitute
 from .inline import Call
 from .keras_activation import split_activation
-from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node
+from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node, ShareNode
 from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class
 
-META_KEYS = ("name", "repeat", "trainable")
+META_KEYS = ("name", "repeat", "trainable", "from", "share")
+META_SET = frozenset(META_KEYS)
+# Layer types that take the spatial size of another tensor: ``upsample: {size_of: NAME}``.
+SIZE_REFERENCES = {"upsample": "size"}
 BLOCK_KINDS = ("sequential", "residual", "parallel")
 MERGES = ("add", "concat", "mul")
 DEFAULT_MERGE = {"residual": "add", "parallel": "concat"}
@@ -163,13 +166,22 @@ class Builder:
             if meta:
                 meta = {k: resolve(v, scope) for k, v in meta.items()}
                 name = self.meta_name(meta)
-            node = self.make(type_key, args, scope, stack, line)
+            if type_key is None:  # just ``share: NAME``
+                node: Node = ShareNode(type_name="share", name=None)
+            else:
+                node = self.make(type_key, args, scope, stack, line)
             node.line = line
             if meta:
                 node.name = name
-                node.repeat = self.meta_repeat(meta)
-                node.trainable = self.meta_trainable(meta)
-                node.rows *= node.repeat
+                if "repeat" in meta:
+                    node.repeat = self.meta_repeat(meta)
+                    node.rows *= node.repeat
+                if "trainable" in meta:
+                    node.trainable = self.meta_trainable(meta)
+                if "from" in meta:
+                    node.sources, node.many = self.meta_from(meta)
+                if "share" in meta:
+                    node.share = self.meta_share(meta)
             if node.rows > MAX_LAYERS:
                 raise LimitError(
                     f"the model expands to more than {MAX_LAYERS:,} layers after repeat "
@@ -188,15 +200,19 @@ class Builder:
             )  # fmt: skip
 
     # ---- entry anatomy ------------------------------------------------------------------
-    def split(self, entry: Any) -> tuple[str, Any, dict[str, Any]]:
-        """(type key, its arguments, the meta keys) of one entry."""
+    def split(self, entry: Any) -> tuple[str | None, Any, dict[str, Any]]:
+        """(type key, its arguments, the meta keys) of one entry; no type key for an entry
+        that is just ``share: NAME``."""
         if isinstance(entry, str):
             return entry.strip(), None, {}
         if not isinstance(entry, dict):
             raise SpecError(
                 f"a layer entry is a name or a mapping, got {type(entry).__name__} {quote(entry)}"
             )
-        keys = [k for k in entry if k not in META_KEYS]
+        keys = [k for k in entry if k not in META_SET]
+        meta = {k: v for k, v in entry.items() if k in META_SET} if len(keys) < len(entry) else {}
+        if not keys and "share" in entry:
+            return None, None, meta
         if not keys:
             raise SpecError("entry has no layer type, only " + excerpt(", ".join(map(str, entry))))
         if len(keys) > 1:
@@ -206,12 +222,34 @@ class Builder:
             )
         if not isinstance(keys[0], str):
             raise SpecError(f"layer type must be a name, got {quote(keys[0])}")
-        return keys[0], entry[keys[0]], {k: entry[k] for k in META_KEYS if k in entry}
+        return keys[0], entry[keys[0]], meta
 
     def meta_name(self, meta: dict[str, Any]) -> str | None:
         if "name" not in meta:
             return None
         return checked_name(meta["name"])
+
+    def meta_from(self, meta: dict[str, Any]) -> tuple[tuple[str, ...] | None, bool]:
+        """``from: NAME`` or ``from: [A, B]``: the names read, and whether it was a list."""
+        if "from" not in meta:
+            return None, False
+        value = meta["from"]
+        many = isinstance(value, list | tuple)
+        names = list(value) if many else [value]
+        if not names:
+            raise SpecError("from must name at least one tensor, got an empty list")
+        for item in names:
+            if isinstance(item, bool) or not isinstance(item, str | int) or str(item) == "":
+                raise SpecError(f"from takes tensor names, got {item!r}")
+        return tuple(str(item) for item in names), many
+
+    def meta_share(self, meta: dict[str, Any]) -> str | None:
+        value = meta.get("share")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+            raise SpecError(f"share takes the name of an earlier entry, got {value!r}")
+        return str(value)
 
     def meta_repeat(self, meta: dict[str, Any]) -> int:
         repeat = meta.get("repeat", 1)
@@ -250,11 +288,37 @@ class Builder:
         layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
+        if layer_type.type_name in SIZE_REFERENCES:
+            reference = self.size_reference(layer_type, args, type_key)
+            if reference is not None:
+                return reference
         args, activation = split_activation(layer_type, args)
         node = self.layer(layer_type, args, type_key)
         if activation is None:
             return node
         return with_activation(node, self.layer(activation, None, activation.type_name))
+
+    def size_reference(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode | None:
+        """``upsample: {size_of: NAME, ...}``: the arguments are checked now, with a stand-in
+        size; the layer itself is made when the size of NAME is known."""
+        keywords = args.keywords if isinstance(args, Call) else args
+        if not isinstance(keywords, dict) or "size_of" not in keywords:
+            return None
+        rest = {k: v for k, v in keywords.items() if k != "size_of"}
+        target = keywords["size_of"]
+        if isinstance(target, bool) or not isinstance(target, str | int) or str(target) == "":
+            raise SpecError(f"{spelled} size_of takes the name of a tensor, got {target!r}")
+        size_key = SIZE_REFERENCES[layer_type.type_name]
+        if size_key in rest or "scale_factor" in rest:
+            raise SpecError(f"{spelled} takes size_of or {size_key}/scale_factor, not both")
+        positional = list(args.positional) if isinstance(args, Call) else []
+        if positional:
+            raise SpecError(f"{spelled} with size_of takes its other arguments by name")
+        self.validate(layer_type, {**rest, size_key: 1}, spelled)
+        return LayerNode(
+            type_name=layer_type.type_name, name=None, size_of=str(target),
+            arguments={"spelled": spelled, "type": layer_type, "keywords": rest},
+        )  # fmt: skip
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
         try:
@@ -394,8 +458,9 @@ class Builder:
         children = self.nodes(define.layers, scope, (*stack, define.name), define.line)
         rows = sum(n.rows for n in children)
         return BlockNode(
-            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows
-        )
+            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows,
+            defined=True, arguments=dict(args),
+        )  # fmt: skip
 
     def unknown_type(self, type_key: str) -> str:
         message = self.unknown.get(type_key)
