@@ -89,6 +89,14 @@ TABLE = [
     ("transpose(1, -1)", (3, 4, 5), (1, 5, 4, 3), 0, 0, 0),
     # stochastic depth: identity at inference
     ("stochastic_depth(0.1)", (3, 4, 4), (1, 3, 4, 4), 0, 0, 0),
+    # merges: add and mul (inputs − 1) FLOPs per output element, concat 0
+    ("add(from=[input, input])", (3, 4, 4), (1, 3, 4, 4), 0, 0, (2 - 1) * 3 * 16),
+    ("mul(from=[input, input, input])", (3, 4), (1, 3, 4), 0, 0, (3 - 1) * 12),
+    ("concat(from=[input, input])", (3, 4), (1, 3 + 3, 4), 0, 0, 0),
+    # split and chunk: pieces of the channels, no work; the concat after them rejoins
+    ("split(2) -> concat", (5, 4), (1, 2 + 2 + 1, 4), 0, 0, 0),
+    ("chunk(2, name=c) -> concat(from=[c.1, c.1])", (5, 4), (1, 2 * (5 - (5 + 1) // 2), 4), 0, 0, 0),
+    ("channel_shuffle(2)", (4, 3, 3), (1, 4, 3, 3), 0, 0, 0),
     ("dropout(0.5)", (10,), (1, 10), 0, 0, 0),
     ("dropout1d", (3, 8), (1, 3, 8), 0, 0, 0),
     ("dropout2d", (3, 4, 4), (1, 3, 4, 4), 0, 0, 0),
@@ -111,5 +119,6 @@ TABLE = [
 def test_layer_arithmetic(spec, sample, shape, params, macs, flops) -> None:
     report = analyse(load_model(spec, input_shape=sample))
     assert report.error is None, report.error
-    (row,) = report.rows
-    assert (row.output_shape, row.params, row.macs, row.flops) == (shape, params, macs, flops)
+    assert (report.output_shape, report.totals.params, report.totals.macs, report.totals.flops) == (
+        shape, params, macs, flops,
+    )  # fmt: skip

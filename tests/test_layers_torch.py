@@ -198,10 +198,50 @@ CASES = [
     ("stochastic_depth(1.0)", (4, 3), lambda: StochasticDepth(1.0, "row")),
     ("stochastic_depth(1.5)", (2, 3), lambda: StochasticDepth(1.5, "row")),
     ("stochastic_depth(0.5, mode='col')", (2, 3), lambda: StochasticDepth(0.5, "col")),
+    # merges, splits and the channel shuffle: the graph written inline, torch as a function
+    ("add(from=[input, input])", (2, 3, 4, 5), lambda: Fn(lambda x: x + x)),
+    ("conv2d(3, 1, name=a) -> add(from=[input, a])", (2, 3, 4, 4), lambda: Residual(nn.Conv2d(3, 3, 1))),
+    ("adaptive_avgpool2d(1, name=g) -> mul(from=[input, g])", (2, 3, 4, 4),
+     lambda: Fn(lambda x: x * nn.functional.adaptive_avg_pool2d(x, 1))),
+    ("adaptive_avgpool2d((1, 2), name=g) -> mul(from=[input, g])", (2, 3, 4, 4),
+     lambda: Fn(lambda x: x * nn.functional.adaptive_avg_pool2d(x, (1, 2)))),
+    ("concat(from=[input, input])", (2, 3, 4), lambda: Fn(lambda x: torch.cat([x, x], 1))),
+    ("concat(dim=-1, from=[input, input])", (2, 3, 4), lambda: Fn(lambda x: torch.cat([x, x], -1))),
+    ("maxpool1d(2, name=p) -> cat(from=[input, p])", (2, 3, 4),
+     lambda: Fn(lambda x: torch.cat([x, nn.functional.max_pool1d(x, 2)], 1))),
+    ("split(2, name=s) -> add(from=[s.0, s.1])", (2, 4, 5), lambda: Fn(lambda x: sum(torch.split(x, 2, 1)))),
+    ("split(2, name=s) -> add(from=[s.0, s.1])", (2, 3, 5), lambda: Fn(lambda x: sum(torch.split(x, 2, 1)))),
+    ("split([1, 3], dim=2, name=s) -> concat(dim=2)", (2, 3, 4), lambda: Fn(lambda x: torch.cat(torch.split(x, [1, 3], 2), 2))),
+    ("split([1, 2], name=s) -> concat", (2, 4, 4), lambda: Fn(lambda x: torch.cat(torch.split(x, [1, 2], 1), 1))),
+    ("chunk(2, name=c) -> mul(from=[c.0, c.1])", (2, 4, 3), lambda: Fn(lambda x: torch.mul(*torch.chunk(x, 2, 1)))),
+    ("chunk(3, name=c) -> add(from=[c.0, c.2])", (2, 4, 3), lambda: Fn(lambda x: torch.chunk(x, 3, 1)[0] + torch.chunk(x, 3, 1)[2])),
+    ("channel_shuffle(2)", (2, 4, 3, 3), lambda: nn.ChannelShuffle(2)),
+    ("channel_shuffle(3)", (2, 4, 3, 3), lambda: nn.ChannelShuffle(3)),
+    ("channel_shuffle(2)", (2, 6, 5), lambda: nn.ChannelShuffle(2)),
 ]
 
 
 if nn is not None:  # the torch modules the cases above build
+
+    class Fn(nn.Module):
+        """A function of the input as a module: the graph cases, written as torch code."""
+
+        def __init__(self, function) -> None:
+            super().__init__()
+            self.function = function
+
+        def forward(self, x):
+            return self.function(x)
+
+    class Residual(nn.Module):
+        """``x + body(x)``."""
+
+        def __init__(self, body) -> None:
+            super().__init__()
+            self.body = body
+
+        def forward(self, x):
+            return x + self.body(x)
 
     class Transpose(nn.Module):
         """``x.transpose(dim0, dim1)`` as a module (torch.nn has none)."""
