@@ -67,8 +67,9 @@ def parse_input(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     return plain if plain is not None else named
 
 
-def parse_view(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
-    """A whole shape (``1x2x8``, the batch included where the command takes one)."""
+def parse_sizes(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Sizes of at least 1 (``6``, ``224x224``, a whole shape such as ``1x2x8``) for the
+    single-layer commands' options."""
     if value is None:
         return None
     from .spec import parse_dims
@@ -129,6 +130,7 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
     except CnncalcError as exc:
         fail(exc)
     print_notes(report)
+    note_unused(report)
     return report
 
 
@@ -156,7 +158,6 @@ def print_report(report: Report, view: str, fmt: str) -> None:
     from .render import render
 
     emit(render(report, view, fmt))
-    note_unused(report)
     if report.error is not None:
         fail(report.error)
 
@@ -274,7 +275,6 @@ def run_model(
     finally:
         progress.close()
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
-    note_unused(report)
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
         fail(verdict(result))
     if fmt in ("table", "markdown"):
@@ -495,9 +495,10 @@ def execute(
 @click.option("-o", "--output", "output", required=True, metavar="FILE",
               help="FILE.svg (the diagram), FILE.html (diagram, table tree, charts and totals "
                    "in one offline page) or - for SVG on standard output.")
-@click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
-              help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file.")
-@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
+              help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file. "
+                   "A model with several inputs takes NAME=DIMS, once for each.")
+@click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
               help="Batch size N, the first dimension of every shape.")
 @click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)), default="float32",
               show_default=True, help="Element type for the memory figures.")
@@ -609,7 +610,7 @@ def window_options(kernel_help: str) -> Callable[[Any], Any]:
 
 
 @cli.command()
-@click.option("--input", "sizes", required=True, callback=parse_input, metavar="SIZES",
+@click.option("--input", "sizes", required=True, callback=parse_sizes, metavar="SIZES",
               help="Spatial input size: 6, 224x224 or 224,224 (no batch or channel dimension).")
 @window_options("Kernel size: one value for every dimension, or one per dimension.  [required]")
 @click.option("--pool", type=click.Choice(("max", "avg")), is_flag=False, flag_value="max",
@@ -666,9 +667,9 @@ def conv(
 
 
 @cli.command()
-@click.option("--input", "sizes", required=True, callback=parse_input, metavar="SIZES",
+@click.option("--input", "sizes", required=True, callback=parse_sizes, metavar="SIZES",
               help="Spatial input size: 224 or 224x224.")
-@click.option("--output", "targets", callback=parse_input, metavar="SIZES",
+@click.option("--output", "targets", callback=parse_sizes, metavar="SIZES",
               help="Wanted output size, one per input dimension.")
 @click.option("--max-kernel", type=click.IntRange(min=1), default=7, show_default=True,
               help="Largest kernel tried.")
@@ -739,7 +740,7 @@ def solve(
               show_default=True, help="The operation worked out.")
 @click.option("--values", metavar="NUMBERS",
               help="Input: a range 0..15 (inclusive), 1,2,3 or a JSON nested list. [default: random]")
-@click.option("--view", callback=parse_view, metavar="SHAPE",
+@click.option("--view", callback=parse_sizes, metavar="SHAPE",
               help="Shape to view the values as, e.g. 1x2x8 or 4x4.")
 @click.option("--weight", metavar="NUMBERS",
               help="Convolution weight: a JSON nested list, or a flat list shaped by --kernel. "

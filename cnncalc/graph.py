@@ -21,7 +21,6 @@ a split (``NAME.1``); a defined block sees only its own entries and ``input``.
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 from typing import Any
 
@@ -281,6 +280,8 @@ class Propagation:
             else:
                 inside = [n for n in children if isinstance(children[n], Entry)]
                 listed = ", ".join(inside[:MAX_LISTED_NAMES]) or "no names"
+                import difflib
+
                 close = difflib.get_close_matches(segment, inside, 1)
                 hint = f" (did you mean {path}.{close[0]}?)" if close else ""
                 raise SpecError(f"{what} {ref}: {path} has no {segment!r}{hint}; it has {listed}")
@@ -308,6 +309,8 @@ class Propagation:
             in_scope.extend(level.inputs)
             in_scope.extend(n for n in level.names if isinstance(level.names[n], Entry))
         pool = in_scope[-MAX_SUGGESTION_POOL:]
+        import difflib
+
         close = difflib.get_close_matches(ref, pool, 1)
         hint = f" (did you mean {close[0]}?)" if close else ""
         shown = in_scope if len(in_scope) <= MAX_LISTED_NAMES else ["…", *in_scope[-MAX_LISTED_NAMES:]]

@@ -47,6 +47,12 @@ def first_layer(nodes: list[Node]) -> LayerType | None:
     return None
 
 
+def reads_layout(layer: LayerType) -> bool:
+    """Whether the layer's refusal can be about the input's layout: it slides a window over
+    the spatial dimensions or infers a size (channels, features) from the input."""
+    return layer.receptive == "window" or getattr(layer, "inferred", None) is not None
+
+
 def channels_first(sample: Shape) -> Shape:
     return (sample[-1], *sample[:-1])
 
@@ -79,7 +85,7 @@ def channels_last_text(sample: Shape) -> str:
 def with_input_hint(error: CnncalcError, model: Model, shape: Shape) -> CnncalcError:
     """``error`` with a layout hint added, where the first layer refused the input."""
     layer = first_layer(model.layers)
-    if not isinstance(error, ShapeError) or layer is None:
+    if not isinstance(error, ShapeError) or layer is None or not reads_layout(layer):
         return error
     hint = layout_hint(layer, shape[0], shape[1:])
     if hint is None:

@@ -88,7 +88,7 @@ PARALLEL_EMPTY = (
         ("nn.Sequential()", "sequential1", SEQUENTIAL_EMPTY),
         ("parallel()", "parallel1", PARALLEL_FEW),
         ("parallel(relu)", "parallel1", PARALLEL_FEW),
-        ("relu -> 3 * (sequential())", "sequential2.0.sequential1", SEQUENTIAL_EMPTY),
+        ("relu -> 3 * (sequential())", "sequential2.0.0", SEQUENTIAL_EMPTY),
     ],
 )
 def test_empty_blocks_refused_inline(text: str, name: str, message: str) -> None:
@@ -205,7 +205,7 @@ def test_non_ascii_digits_refused_in_expressions(tmp_path: Path) -> None:
         "layers: [b]\n"
     ))  # fmt: skip
     assert error_of("shapes", path) == (
-        f"error: {path}:3: layer 1 (b1.conv2d1): ${{w * ٣}}: '٣' (U+0663) is not an ASCII "
+        f"error: {path}:3: layer 1 (conv2d1): ${{w * ٣}}: '٣' (U+0663) is not an ASCII "
         "digit; only parameter names, integers (digits 0-9), + - * // and parentheses are "
         "allowed\n"
     )
