@@ -10,12 +10,16 @@ as the events arrive, not by trusting the loader:
   collection it names, so aliases cannot stack depth;
 * aliases (``MAX_YAML_ALIASES``) are counted, and an alias to a collection that is still
   open (a recursive document) is refused;
-* only the safe scalar types are built. A scalar resolves exactly as PyYAML's safe loader
-  resolves it on the same parser (the same implicit resolvers and constructors), each
-  distinct one once; ``<<`` merges as PyYAML merges.
+* only the safe scalar types are built. A scalar resolves as YAML 1.1's safe schema
+  resolves it (PyYAML's implicit resolvers and constructors), each distinct one once.
 
-Beyond PyYAML's safe loader, duplicate keys and recursive aliases are refused, and so are
-the ``!!set``, ``!!omap`` and ``!!pairs`` collections, which no model needs.
+Merge keys are cnncalc's own rule, built here and not by PyYAML's constructor (whose
+handling of a repeated ``<<`` changed between releases): ``<<: *a`` or ``<<: [*a, *b]``
+copies the keys of the named mappings that the mapping does not set itself, an earlier
+mapping in the list winning over a later one; ``<<`` may appear once in a mapping, as
+every other key. Beyond PyYAML's safe loader, duplicate keys (a second ``<<`` included)
+and recursive aliases are refused, and so are the ``!!set``, ``!!omap`` and ``!!pairs``
+collections, which no model needs.
 """
 
 from __future__ import annotations
@@ -193,8 +197,8 @@ class _Builder:
         self.add(value, done.height, event, line=value.line)
 
     def merged(self, done: Open) -> LineDict:
-        """The mapping over its ``<<`` sources, as PyYAML merges them: its own keys win,
-        then a later ``<<`` over an earlier one, and in ``<<: [a, b]`` a over b."""
+        """The mapping over its ``<<`` sources: its own keys win, then in ``<<: [a, b]``
+        a over b (``merges`` holds the sources last first)."""
         out = LineDict()
         out.line = done.value.line
         for source in done.merges:
@@ -233,6 +237,12 @@ class _Builder:
     def put(self, top: Open, value: Any, event: Any) -> None:
         key = top.key
         if key is MERGE_KEY:
+            if top.merges:
+                raise SpecError(
+                    "duplicate key '<<'; merge several mappings with one '<<: [*a, *b]' "
+                    "(the first listed wins)",
+                    Location(line=top.key_line),
+                )
             sources = value if isinstance(value, list) else [value]
             if not sources or not all(isinstance(s, dict) for s in sources):
                 raise SpecError(
