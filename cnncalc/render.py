@@ -10,6 +10,7 @@ import json
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .printable import printable
 from .report import Report, Row
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
@@ -130,8 +131,9 @@ def render_json(
         yield ("\n  " if i == 0 else ",\n  ") + json.dumps(
             row_object(row, extra(row) if extra else None)
         )
-    tail: dict[str, Any] = {"totals": totals_object(report)}
-    if report.error is not None:
+    failed = report.error is not None  # then the sums cover only the rows before the failure
+    tail: dict[str, Any] = {"totals": None if failed else totals_object(report)}
+    if failed:
         tail["error"] = str(report.error)
     yield "\n], " + json.dumps(tail)[1:] + "\n"
 
@@ -164,7 +166,7 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
         row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
         dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
         dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
-        dims_text(row.rf_start, ", "),
+        dims_text(row.rf_start),
     ]  # fmt: skip
 
 
@@ -195,11 +197,13 @@ VIEWS = {
 
 
 def summary_lines(report: Report, view: str) -> list[str]:
+    """The lines under the table: the output shape, and for ``params`` the totals. A failed
+    analysis has no totals (sums over the rows before the failure would read as the
+    model's); its one line points at the error."""
     t = report.totals
     if report.error is not None:
-        lines = [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
-    else:
-        lines = [f"output: {shape_text(report.output_shape)}"]
+        return [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
+    lines = [f"output: {shape_text(report.output_shape)}"]
     if view == "params":
         lines += [
             f"params: {with_human(t.params)}",
@@ -213,28 +217,26 @@ def summary_lines(report: Report, view: str) -> list[str]:
 
 def table_rows(
     report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None
-) -> list[list[Any]]:
+) -> Iterator[list[Any]]:
     cells = VIEWS[view][1]
-    return [cells(row, report) + (extra_cells(row) if extra_cells else []) for row in report.rows]
+    for row in report.rows:
+        yield cells(row, report) + (extra_cells(row) if extra_cells else [])
 
 
 def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
-    from tabulate import tabulate
+    from .tables import format_table
 
     columns = VIEWS[view][0] + extra_columns
-    title = report.model or report.source
+    title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = tabulate(
-        table_rows(report, view, extra_cells), headers=columns,
-        tablefmt="github" if markdown else "simple", disable_numparse=True,
-    )  # fmt: skip
-    yield body + "\n"
+    yield from format_table(columns, lambda: table_rows(report, view, extra_cells), markdown)
+    yield "\n"
     summary = summary_lines(report, view)
     yield (
         "\n" + "\n".join(f"- {line}" for line in summary) if markdown else "\n".join(summary)
@@ -244,6 +246,22 @@ def render_table(
 def csv_dims(values: tuple[int, ...] | None) -> str:
     """Per-dimension values for scripts: ``3x3``, ASCII only."""
     return dims_text(values, "x")
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's rule): text starting
+    with ``= + - @``, a tab or a carriage return gets a ``'`` in front. Numbers, negative
+    ones included and numbers written as text (``-1``, ``-2.5``), are kept."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
 
 
 def render_csv(
@@ -260,14 +278,14 @@ def render_csv(
         buffer.seek(0)
         buffer.truncate()
         w = row.window
-        writer.writerow([
+        writer.writerow([csv_safe(cell) for cell in (
             row.index, row.name, row.type, input_text(row), shape_text(row.output_shape), row.params,
             str(row.trainable).lower(), row.buffers, row.macs, row.flops,
             csv_dims(w.kernel if w else None), csv_dims(w.stride if w else None),
             padding_text(row).replace("×", "x"), csv_dims(w.dilation if w else None),
             csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
             *(extra_cells(row) if extra_cells else []),
-        ])  # fmt: skip
+        )])  # fmt: skip
         yield buffer.getvalue()
 
 
