@@ -55,9 +55,32 @@ def argument_text(entry: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def catalogue_csv(entries: list[dict[str, Any]]) -> Iterator[str]:
+    """One row a type (then the blocks): lists joined with ``;``, keyword aliases as
+    ``keras=pytorch``, arguments as ``layers`` shows them."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["type", "family", "aliases", "keyword_aliases", "positional", "arguments"])
+    for e in entries:
+        keywords = ";".join(f"{k}={v}" for k, v in e["keyword_aliases"].items())
+        writer.writerow([
+            e["type"], e["family"], ";".join(e["aliases"]), keywords, ";".join(e["positional"]),
+            argument_text(e),
+        ])  # fmt: skip
+    for name, family, text in BLOCKS:
+        writer.writerow([name, family, "", "", "", text])
+    yield buffer.getvalue()
+
+
 def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     if fmt == "json":
         yield json.dumps({"layers": entries, "blocks": [b[0] for b in BLOCKS]}, indent=2) + "\n"
+        return
+    if fmt == "csv":
+        yield from catalogue_csv(entries)
         return
     from tabulate import tabulate
 
