@@ -23,7 +23,7 @@ from torch import nn
 
 from .errors import CnncalcError
 from .layers.torch_modules import Merge as MergeModule
-from .memory import Estimate, default_limit, estimate
+from .memory import Estimate, default_limit, estimate, limit_reason
 from .render import human_bytes, shape_text
 from .report import Merge, Report, Row
 
@@ -163,6 +163,27 @@ class Block(nn.Module):
         return self.merge(*[branch(x) for branch in self.branches])
 
 
+class AllocationFailed(Exception):
+    """PyTorch could not allocate memory while building or running a row."""
+
+    def __init__(self, row: Row | None, error: BaseException) -> None:
+        super().__init__(describe(error))
+        self.row = row
+        self.error = error
+
+
+def allocation_failure(error: BaseException) -> bool:
+    """Whether ``error`` is PyTorch (or Python) running out of memory: ``MemoryError``,
+    ``torch.OutOfMemoryError``, or the CPU allocator's ``RuntimeError`` ("can't allocate
+    memory"). That is the machine's limit, not a shape PyTorch refuses."""
+    if isinstance(error, MemoryError | torch.OutOfMemoryError):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "can't allocate memory" in text or "DefaultCPUAllocator" in text
+    )
+
+
 class BuildError(Exception):
     """PyTorch (or a ``to_torch``) refused to build a row's module; the text says how."""
 
@@ -216,6 +237,8 @@ class Builder:
         try:
             module = make().to(device=self.device, dtype=self.dtype)
         except Exception as exc:  # noqa: BLE001 - any refusal is reported on the row
+            if allocation_failure(exc):
+                raise AllocationFailed(row, exc) from None
             module = Refused(exc)
         self.modules[row.index] = (row, module)
         if self.progress:
@@ -294,15 +317,16 @@ def check_request(report: Report, device: str) -> torch.dtype:
     return RUN_DTYPES[report.dtype]
 
 
-def memory_limit(device: str) -> int:
-    """The default limit: half of the memory free on the device."""
+def memory_limit(device: str) -> tuple[int, str]:
+    """The default limit and where it comes from: half of the memory free on the device
+    (on the CPU, the least of the system's, the container's and the process's limits)."""
     if device == "cuda":
         free, _total = torch.cuda.mem_get_info()
-        return free // 2
-    return default_limit()
+        return free // 2, "half of the free GPU memory"
+    return default_limit(), limit_reason()
 
 
-def check_memory(report: Report, limit: int) -> Estimate:
+def check_memory(report: Report, limit: int, reason: str = "--max-memory") -> Estimate:
     """The run's estimated peak; a RunError naming it where it exceeds ``limit``."""
     needed = estimate(report)
     if needed.total > limit:
@@ -310,9 +334,20 @@ def check_memory(report: Report, limit: int) -> Estimate:
             f"the run would need about {human_bytes(needed.total)} ({needed.total:,} bytes: "
             f"parameters {human_bytes(needed.parameter_bytes)}, activations "
             f"{human_bytes(needed.activation_bytes)}), more than the {human_bytes(limit)} it "
-            "may use; raise --max-memory, or run a smaller --input or --batch"
+            f"may use ({reason}); raise --max-memory, or run a smaller --input or --batch"
         )
     return needed
+
+
+def out_of_memory(failed: AllocationFailed, needed: Estimate, limit: int) -> RunError:
+    """The refusal for a run PyTorch could not allocate, with PyTorch's figure and ours."""
+    where = "" if failed.row is None else f" at row {failed.row.index} ({failed.row.name})"
+    return RunError(
+        f"PyTorch could not allocate memory{where}: {describe(failed.error)}; the run was "
+        f"estimated at about {human_bytes(needed.total)} ({needed.total:,} bytes) against "
+        f"a limit of {human_bytes(limit)}, more than this process could get; lower "
+        "--max-memory, raise the process's memory limit, or run a smaller --input or --batch"
+    )
 
 
 def execute(
@@ -331,8 +366,19 @@ def execute(
     a run PyTorch cannot make as asked; where PyTorch raises, the result says so instead.
     """
     dtype = check_request(report, device)
-    limit = memory_limit(device) if max_memory is None else max_memory
-    needed = check_memory(report, limit)
+    limit, reason = memory_limit(device) if max_memory is None else (max_memory, "--max-memory")
+    needed = check_memory(report, limit, reason)
+    try:
+        return run(report, seed, device, dtype, needed, limit, progress)
+    except AllocationFailed as failed:
+        raise out_of_memory(failed, needed, limit) from None
+
+
+def run(
+    report: Report, seed: int, device: str, dtype: torch.dtype, needed: Estimate, limit: int,
+    progress: Progress | None,
+) -> Execution:  # fmt: skip
+    """Build and run the model once; AllocationFailed where PyTorch ran out of memory."""
     rng_devices = [torch.cuda.current_device()] if device == "cuda" else []
     with torch.random.fork_rng(devices=rng_devices):
         torch.manual_seed(seed)
@@ -346,6 +392,8 @@ def execute(
             try:
                 model(torch.randn(report.input_shape, dtype=dtype, device=device))
             except Exception as exc:  # noqa: BLE001 - PyTorch's refusal is the finding
+                if allocation_failure(exc):
+                    raise AllocationFailed(recorder.running, exc) from None
                 unsupported = missing_kernel(recorder.raised(exc, report.rows).error or "")
     checks = dict(sorted(recorder.checks.items()))
     return Execution(report, checks, device, seed, needed, limit, unsupported)

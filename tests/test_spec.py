@@ -253,7 +253,7 @@ def test_inline_errors(spec, message) -> None:
         ("input: [0, 8]\nlayers: [relu]\n", "model.yaml:1: input sizes must be integers >= 1, got 0 in [0, 8]"),
         ("inputs: [1, 8]\nlayers: [relu]\n",
          "model.yaml: unknown top-level key 'inputs'; a model file has name, input, define, layers"),
-        ("- relu\n", "model.yaml: a model file is a mapping with input and layers (see SPEC §1), got a list"),
+        ("- relu\n", "model.yaml: a model file is a mapping with the keys layers (a list of entries) and, if wanted, input, name and define, such as 'input: [3, 32, 32]' and 'layers: [conv2d: [16, 3], relu]'; got a list"),
         ("layers: [relu]\n", "model.yaml: no input shape: give `input: [C, H, W]` in the model or --input 3x224x224"),
     ],
 )
