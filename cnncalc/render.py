@@ -173,9 +173,11 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
 def params_cells(row: Row, report: Report) -> list[Any]:
     t = report.totals
     params = f"{row.params:,}" + ("" if row.trainable or not row.params else " (frozen)")
+    failed = report.error is not None  # no shares of a total the model never reached
     return [
         row.index, row.name, row.type, shape_text(row.output_shape), params,
-        f"{row.macs:,}", f"{row.flops:,}", percent(row.params, t.params), percent(row.flops, t.flops),
+        f"{row.macs:,}", f"{row.flops:,}", "-" if failed else percent(row.params, t.params),
+        "-" if failed else percent(row.flops, t.flops),
     ]  # fmt: skip
 
 
@@ -269,11 +271,13 @@ def render_csv(
     extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Written with "\r\n" and given out with "\n": the csv module quotes a field holding
+    # a character of the line terminator, so a lone "\r" in a name is quoted too.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",
                "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start"]  # fmt: skip
     writer.writerow(columns + [c.replace(" ", "_") for c in extra_columns])
-    yield buffer.getvalue()
+    yield buffer.getvalue()[:-2] + "\n"
     for row in report.rows:
         buffer.seek(0)
         buffer.truncate()
@@ -286,7 +290,7 @@ def render_csv(
             csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
             *(extra_cells(row) if extra_cells else []),
         )])  # fmt: skip
-        yield buffer.getvalue()
+        yield buffer.getvalue()[:-2] + "\n"
 
 
 def render(
