@@ -48,11 +48,11 @@ def human_bytes(n: int) -> str:
 
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
+    return "-" if shape is None else "[" + ", ".join(map(str, shape)) + "]"
 
 
 def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
-    return "" if values is None else joiner.join(str(v) for v in values)
+    return "" if values is None else joiner.join(map(str, values))
 
 
 def padding_text(row: Row) -> str:

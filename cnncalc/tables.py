@@ -29,13 +29,34 @@ def width(text: str) -> int:
     )
 
 
-def cell_text(value: Any, markdown: bool) -> str:
-    text = printable(str(value))
-    return text.replace("|", "\\|") if markdown else text
+class Cells:
+    """Cell texts and their widths, the widths of repeated non-ASCII texts (``3×3``,
+    shapes) remembered, since measuring them is most of the cost of a large table."""
 
+    LIMIT = 65536  # texts remembered before starting afresh
 
-def pad(text: str, size: int) -> str:
-    return text.ljust(size + len(text) - width(text)) if not text.isascii() else text.ljust(size)
+    def __init__(self, markdown: bool) -> None:
+        self.markdown = markdown
+        self.widths: dict[str, int] = {}
+
+    def text(self, value: Any) -> str:
+        text = printable(value if type(value) is str else str(value))
+        return text.replace("|", "\\|") if self.markdown and "|" in text else text
+
+    def width(self, text: str) -> int:
+        if text.isascii():
+            return len(text)
+        known = self.widths.get(text)
+        if known is None:
+            if len(self.widths) >= self.LIMIT:
+                self.widths.clear()
+            known = self.widths[text] = width(text)
+        return known
+
+    def pad(self, text: str, size: int) -> str:
+        if text.isascii():
+            return text.ljust(size)
+        return text.ljust(size + len(text) - self.width(text))
 
 
 def format_table(
@@ -44,33 +65,33 @@ def format_table(
     """The table as pieces of text, each a run of whole lines, the last without its final
     newline (as tabulate returns it). ``rows`` is called twice and must give the same rows
     each time. Column width: the widest cell, at least the header plus two."""
-    heads = [cell_text(h, markdown) for h in headers]
-    widths = [width(h) + 2 for h in heads]
-    for cells in rows():
-        for i, value in enumerate(cells):
-            size = width(cell_text(value, markdown))
+    cells = Cells(markdown)
+    text, measure, pad = cells.text, cells.width, cells.pad
+    heads = [text(h) for h in headers]
+    widths = [measure(h) + 2 for h in heads]
+    columns = range(len(widths))
+    for row in rows():
+        for i in columns:
+            size = measure(text(row[i]))
             if size > widths[i]:
                 widths[i] = size
-    line = markdown_line if markdown else simple_line
-    rule = (
-        "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-        if markdown
-        else "  ".join("-" * w for w in widths)
-    )
-    lines = [line(heads, widths), rule]
+    if markdown:
+        rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+
+        def line(texts: list[str]) -> str:
+            return "| " + " | ".join([pad(t, w) for t, w in zip(texts, widths)]) + " |"
+    else:
+        rule = "  ".join("-" * w for w in widths)
+
+        def line(texts: list[str]) -> str:
+            return "  ".join([pad(t, w) for t, w in zip(texts, widths)]).rstrip()
+
+    lines = [line(heads), rule]
     lead = ""  # a piece after the first starts the line after the previous piece's last
-    for cells in rows():
-        lines.append(line([cell_text(v, markdown) for v in cells], widths))
+    for row in rows():
+        lines.append(line([text(v) for v in row]))
         if len(lines) >= CHUNK:
             yield lead + "\n".join(lines)
             lines, lead = [], "\n"
     if lines:
         yield lead + "\n".join(lines)
-
-
-def simple_line(cells: list[str], widths: list[int]) -> str:
-    return "  ".join(pad(c, w) for c, w in zip(cells, widths)).rstrip()
-
-
-def markdown_line(cells: list[str], widths: list[int]) -> str:
-    return "| " + " | ".join(pad(c, w) for c, w in zip(cells, widths)) + " |"
