@@ -535,3 +535,118 @@ def test_a_large_table_in_bounded_memory(spec: str, fmt: str) -> None:
     code, peak = map(int, done.stdout.split())
     assert code == 0
     assert peak < 300 * 1024**2
+
+
+# ---- execute under the process's real memory limits -------------------------------------------
+BIG = ("--input", "3x2000x2000", "conv2d(64, 3, padding=1)")  # its output alone is 1,024,000,000 bytes
+HEADROOM = 600 * 1024**2  # address space left above what the process has mapped with torch
+
+
+def limited_process(limit: int, resource_name: str, *args: str) -> subprocess.CompletedProcess[str]:
+    resource = pytest.importorskip("resource")
+    which = getattr(resource, resource_name)
+
+    def limit_memory() -> None:
+        resource.setrlimit(which, (limit, resource.getrlimit(which)[1]))
+
+    env = dict(os.environ, OMP_NUM_THREADS="1")  # one thread: a predictable address space
+    return process(*args, preexec_fn=limit_memory, env=env, timeout=120)
+
+
+def mapped_with_torch(field: str) -> int:
+    """VmSize or VmData of a process that has imported what execute imports."""
+    pytest.importorskip("torch")
+    script = (
+        "import cnncalc.execute\n"
+        f"print(open('/proc/self/status').read().split('{field}:')[1].split()[0])\n"
+    )
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, env=env
+    )
+    return int(done.stdout) * 1024
+
+
+@pytest.mark.parametrize(("resource_name", "field"), [("RLIMIT_AS", "VmSize"), ("RLIMIT_DATA", "VmData")])
+def test_the_default_limit_counts_the_process_limits(resource_name: str, field: str) -> None:
+    """Under ``ulimit -v``/``-d`` the default is half of what the limit leaves, not half of
+    the machine's free memory: the run is refused before anything is allocated."""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux's /proc")
+    limit = mapped_with_torch(field) + HEADROOM
+    done = limited_process(limit, resource_name, "execute", *BIG)
+    assert done.returncode == 2
+    match = re.fullmatch(
+        r"error: the run would need about 1\.04 GiB \(1,120,110,384 bytes: parameters 14 KiB, "
+        r"activations 1\.04 GiB\), more than the (\d+) MiB it may use \(half of what the "
+        r"process's RLIMIT_AS / RLIMIT_DATA \(ulimit -v / -d\) still allow\); raise "
+        r"--max-memory, or run a smaller --input or --batch\n",
+        done.stderr,
+    )
+    assert match, done.stderr
+    assert 100 <= int(match.group(1)) <= HEADROOM // 2 // 1024**2  # half of what is left
+
+
+def test_an_allocation_failure_in_pytorch_is_a_refusal() -> None:
+    """With the guard lifted by --max-memory, PyTorch's own allocator fails: exit 2 with
+    both figures, never a row marked as a disagreement (exit 1)."""
+    if not os.path.exists("/proc/self/status"):
+        pytest.skip("needs Linux's /proc")
+    limit = mapped_with_torch("VmSize") + HEADROOM
+    done = limited_process(limit, "RLIMIT_AS", "execute", *BIG, "--max-memory", "100GiB")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith(
+        "error: PyTorch could not allocate memory at row 1 (conv2d1): RuntimeError: "
+    )
+    assert "DefaultCPUAllocator: can't allocate memory: you tried to allocate 1024000000 bytes" in done.stderr
+    assert done.stderr.endswith(
+        "; the run was estimated at about 1.04 GiB (1,120,110,384 bytes) against a limit of "
+        "100 GiB, more than this process could get; lower --max-memory, raise the process's "
+        "memory limit, or run a smaller --input or --batch\n"
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_allocation_failures_are_told_from_shape_errors() -> None:
+    torch = pytest.importorskip("torch")
+    from cnncalc.execute import allocation_failure
+
+    assert allocation_failure(MemoryError())
+    assert allocation_failure(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert allocation_failure(RuntimeError(
+        "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+        "memory: you tried to allocate 1024000000 bytes. Error code 12 (Cannot allocate memory)"
+    ))  # fmt: skip
+    assert not allocation_failure(RuntimeError("Calculated padded input size per channel: (2 x 2)"))
+    assert not allocation_failure(ValueError("can't allocate memory"))
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+def test_cgroup_v2_limits_of_the_process_and_its_parents(tmp_path: Path) -> None:
+    from cnncalc.memory import _cgroup_headroom
+
+    write(tmp_path / "memory.max", "max\n")  # the mount: no limit
+    write(tmp_path / "app" / "memory.max", str(8 * 1024**3))
+    write(tmp_path / "app" / "memory.current", str(1 * 1024**3))
+    write(tmp_path / "app" / "job" / "memory.max", str(4 * 1024**3))
+    write(tmp_path / "app" / "job" / "memory.current", str(3 * 1024**3))
+    assert _cgroup_headroom(str(tmp_path), "0::/app/job\n") == 1 * 1024**3  # the job's
+    write(tmp_path / "app" / "memory.current", str(7 * 1024**3 + 512))
+    assert _cgroup_headroom(str(tmp_path), "0::/app/job\n") == 1 * 1024**3 - 512  # the parent's
+    assert _cgroup_headroom(str(tmp_path), "0::/\n") is None  # only the unlimited mount
+
+
+def test_cgroup_v1_memory_controller(tmp_path: Path) -> None:
+    from cnncalc.memory import _cgroup_headroom
+
+    write(tmp_path / "memory" / "memory.limit_in_bytes", "9223372036854771712\n")  # unlimited
+    write(tmp_path / "memory" / "box" / "memory.limit_in_bytes", str(2 * 1024**3))
+    write(tmp_path / "memory" / "box" / "memory.usage_in_bytes", str(1024**3))
+    own = "5:cpu,cpuacct:/box\n4:memory:/box\n0::/\n"
+    assert _cgroup_headroom(str(tmp_path), own) == 1024**3
+    assert _cgroup_headroom(str(tmp_path), "4:memory:/other\n") is None

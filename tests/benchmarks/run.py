@@ -264,6 +264,31 @@ def scale(results: Results, big: int, repeats: int, env: dict[str, str], workdir
     results.add(Figure("memory", f"peak RSS, {size}-layer model", peak / MIB, "MiB", 300))
 
 
+def tables(results: Results, big: int, repeats: int, env: dict[str, str]) -> None:
+    """Table and markdown output of ``big`` rows (250,000 in a full run, at most 15 s and
+    300 MiB), linear in rows, and nested repeats that expand to 131,072 rows."""
+    small = big // 10
+    header(f"Tables: shapes as a table and as markdown, {small:,} and {big:,} rows, whole process")
+    nested = "2 * " * 16 + "(conv2d(16, 3, padding=1) -> relu)"  # 2**17 rows
+    commands = {
+        f"{fmt} {rows}": [*CNNCALC, "shapes", "--input", "16x32x32", repeat_inline(rows), "--format", fmt]
+        for fmt in ("table", "markdown")
+        for rows in (small, big)
+    }
+    commands["nested table"] = [*CNNCALC, "shapes", "--input", "16x32x32", nested]
+    runs = alternate(commands, repeats, env)
+    for fmt in ("table", "markdown"):
+        key = f"{fmt} {big}"
+        results.add(Figure("tables", f"{big:,} rows as {fmt}: time", median_seconds(runs[key]), "s", 15))
+        peak = max(r.peak_bytes for r in runs[key])
+        results.add(Figure("tables", f"{big:,} rows as {fmt}: peak RSS", peak / MIB, "MiB", 300))
+        ratio = median_seconds(runs[key]) / median_seconds(runs[f"{fmt} {small}"])
+        results.add(Figure("tables", f"{fmt}: time {big:,} / time {small:,} rows", ratio, "x", 12))
+    results.add(Figure("tables", "131,072 rows of nested repeats as a table: time", median_seconds(runs["nested table"]), "s", 15))
+    peak = max(r.peak_bytes for r in runs["nested table"])
+    results.add(Figure("tables", "131,072 rows of nested repeats: peak RSS", peak / MIB, "MiB", 300))
+
+
 def memory(results: Results, env: dict[str, str]) -> None:
     header("Memory: peak resident set of one process")
     for name, command in {
@@ -360,7 +385,7 @@ def execute_overhead(results: Results, repeats: int, env: dict[str, str]) -> Non
     results.add(Figure("execute", "confirmation overhead over a bare forward pass", (checked / bare - 1) * 100, "%", 20))
 
 
-SECTIONS = ("cold", "layer", "parse", "scale", "memory", "peers", "execute")
+SECTIONS = ("cold", "layer", "parse", "scale", "tables", "memory", "peers", "execute")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -379,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
             "layer": lambda: per_layer(results, 30_000, repeats),
             "parse": lambda: parsing(results, 20_000 if args.quick else 50_000, 3),
             "scale": lambda: scale(results, 100_000, 3 if args.quick else 5, env, Path(work)),
+            "tables": lambda: tables(results, 250_000 // (10 if args.quick else 1), 1 if args.quick else 3, env),
             "memory": lambda: memory(results, env),
             "peers": lambda: peers(results, 3 if args.quick else 5, env),
             "execute": lambda: execute_overhead(results, 5 if args.quick else 15, env),
