@@ -27,7 +27,7 @@ from cnncalc import analyse, load_model
 from cnncalc.cli import MAX_SEED, cli
 from cnncalc.layers import ALL_TYPES
 from cnncalc.printable import printable
-from cnncalc.render import VIEWS, csv_safe, render, table_rows
+from cnncalc.render import VIEWS, csv_safe, table_rows
 from cnncalc.tables import CHUNK, format_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -487,6 +487,14 @@ def test_tables_across_piece_boundaries(rows: int) -> None:
         assert own_table(report, "shapes", markdown) == tabulate_table(report, "shapes", markdown)
 
 
+def counted(report: object, passes: list[int]) -> Iterator[list[object]]:
+    """The report's table rows, counting in ``passes`` how many each pass has read."""
+    passes.append(0)
+    for cells in table_rows(report, "shapes", None):  # type: ignore[arg-type]
+        passes[-1] += 1
+        yield cells
+
+
 def test_a_large_table_streams_in_bounded_pieces() -> None:
     """131,072 rows from nested repeats: the second pass gives out its first rows before it
     has read more than CHUNK rows, so what is held does not grow with the model."""
@@ -494,15 +502,8 @@ def test_a_large_table_streams_in_bounded_pieces() -> None:
     report = analyse(load_model(spec, (4, 8, 8)))
     assert len(report.rows) == 131_072
     for markdown in (False, True):
-        passes: list[int] = []
-
-        def rows() -> Iterator[list[object]]:
-            passes.append(0)
-            for cells in table_rows(report, "shapes", None):
-                passes[-1] += 1
-                yield cells
-
-        pieces = format_table(VIEWS["shapes"][0], rows, markdown)
+        passes: list[int] = []  # rows read, per pass
+        pieces = format_table(VIEWS["shapes"][0], lambda passes=passes: counted(report, passes), markdown)
         first = next(pieces)
         assert passes == [131_072, CHUNK - 2]  # the widths pass, then one piece's rows
         assert first.count("\n") == CHUNK - 1
