@@ -371,10 +371,11 @@ SCHEMA_CORNERS = ["=: 1\n", "!\n"]  # YAML's value key as plain text; a lone tag
 @QUICK
 @given(text=yaml_models() | mutated(yaml_models(), YAML_TOKENS) | st.text() | st.sampled_from(SCHEMA_CORNERS))
 def test_loader_agrees_with_pyyaml(text: str) -> None:
-    """Scalars and collections resolve as YAML 1.1's safe schema does. Merge keys are
-    cnncalc's own rule (tested below with literal values), so documents with ``<<`` are
-    not compared."""
-    if "<<" in text:
+    """A cross-check of cnncalc's written-out schema (tests/test_yaml_schema.py holds its
+    rules as literal values) against PyYAML 6's, which it was written from. Merge keys
+    are cnncalc's own rule, so documents with ``<<`` are not compared; nor is a PyYAML
+    release whose schema has moved on."""
+    if "<<" in text or not yaml.__version__.startswith("6."):
         return
     try:
         ours = load_yaml(text)

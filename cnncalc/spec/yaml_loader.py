@@ -10,8 +10,9 @@ as the events arrive, not by trusting the loader:
   collection it names, so aliases cannot stack depth;
 * aliases (``MAX_YAML_ALIASES``) are counted, and an alias to a collection that is still
   open (a recursive document) is refused;
-* only the safe scalar types are built. A scalar resolves as YAML 1.1's safe schema
-  resolves it (PyYAML's implicit resolvers and constructors), each distinct one once.
+* only the safe scalar types are built, by YAML 1.1's safe schema as ``yaml_schema``
+  writes it out (not by PyYAML's resolver and constructor, so that no PyYAML release
+  changes what a file means), each distinct scalar once.
 
 Merge keys are cnncalc's own rule, built here and not by PyYAML's constructor (whose
 handling of a repeated ``<<`` changed between releases): ``<<: *a`` or ``<<: [*a, *b]``
@@ -28,11 +29,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.resolver import Resolver
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES, MAX_INT_DIGITS, MAX_NESTING, MAX_YAML_ALIASES
+from .yaml_schema import CONSTRUCTORS, resolve
 
 try:
     from yaml import CSafeLoader as EventLoader
@@ -80,11 +80,9 @@ class Open:
 
 
 class _Scalars:
-    """Plain and tagged scalars to Python values, as ``yaml.SafeLoader`` makes them."""
+    """Plain and tagged scalars to Python values, by ``yaml_schema``'s rules."""
 
     def __init__(self) -> None:
-        self.resolver = Resolver()
-        self.constructor = SafeConstructor()
         self.known: dict[tuple[str | None, str, bool], Any] = {}
 
     def value(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
@@ -99,17 +97,16 @@ class _Scalars:
     def construct(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = resolve(event.value, bool(event.implicit[0]))
         if tag in KEY_ONLY_TAGS:  # as a key, `<<` merges and `=` is plain text
             return tag, event.value
         if tag not in SCALAR_TAGS:
             raise SpecError(f"unsupported YAML tag {tag}", _where(event))
         if tag == INT_TAG and len(event.value) > 4 * MAX_INT_DIGITS:
             raise self.too_long(event)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            value = SafeConstructor.yaml_constructors[tag](self.constructor, node)
-        except (ValueError, ArithmeticError, yaml.YAMLError) as exc:
+            value = CONSTRUCTORS[tag](event.value)
+        except (ValueError, ArithmeticError) as exc:
             kind = tag.rsplit(":", 1)[-1]
             raise SpecError(
                 f"cannot read {event.value[:40]!r} as {kind}: {exc}".split("\n")[0], _where(event)
