@@ -14,12 +14,17 @@ is then reported with PyTorch's error: a shape cnncalc computed that PyTorch ref
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-from torch import nn
+with warnings.catch_warnings():
+    # torch needs no NumPy here, but without it every run would warn "Failed to initialize
+    # NumPy" on stderr (torch does not depend on NumPy, so a plain install lacks it).
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+    import torch
+    from torch import nn
 
 from .errors import CnncalcError
 from .layers.torch_modules import Merge as MergeModule

@@ -597,6 +597,7 @@ def test_an_allocation_failure_in_pytorch_is_a_refusal() -> None:
     done = limited_process(limit, "RLIMIT_AS", "execute", *BIG, "--max-memory", "100GiB")
     assert done.returncode == 2
     assert done.stdout == ""
+    assert done.stderr.count("\n") == 1  # one line
     assert done.stderr.startswith(
         "error: PyTorch could not allocate memory at row 1 (conv2d1): RuntimeError: "
     )
@@ -651,3 +652,13 @@ def test_cgroup_v1_memory_controller(tmp_path: Path) -> None:
     own = "5:cpu,cpuacct:/box\n4:memory:/box\n0::/\n"
     assert _cgroup_headroom(str(tmp_path), own) == 1024**3
     assert _cgroup_headroom(str(tmp_path), "4:memory:/other\n") is None
+
+
+def test_a_run_in_a_fresh_process_writes_nothing_on_stderr() -> None:
+    """torch warns on import where NumPy is absent (it does not depend on it); execute keeps
+    that off stderr, where a clean run writes nothing."""
+    pytest.importorskip("torch")
+    done = process("execute", "--input", "3x8x8", "conv2d(4, 3) -> relu")
+    assert done.returncode == 0
+    assert done.stderr == ""
+    assert done.stdout.endswith("\nall 2 layers confirmed\n")
