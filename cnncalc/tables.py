@@ -59,37 +59,56 @@ class Cells:
         return text.ljust(size + len(text) - self.width(text))
 
 
+NARROW_BELOW = "\u0300"  # below the first combining mark, every character is one column
+
+
 def format_table(
     headers: Sequence[str], rows: Callable[[], Iterable[Sequence[Any]]], markdown: bool
 ) -> Iterator[str]:
     """The table as pieces of text, each a run of whole lines, the last without its final
     newline (as tabulate returns it). ``rows`` is called twice and must give the same rows
-    each time. Column width: the widest cell, at least the header plus two."""
+    each time. Column width: the widest cell, at least the header plus two.
+
+    Most rows need no escaping and are one column a character; one test on the row's
+    joined text finds those, whose widths are their lengths (the fast path)."""
     cells = Cells(markdown)
     text, measure, pad = cells.text, cells.width, cells.pad
+
+    def plain(row: Sequence[Any]) -> list[str] | None:
+        """The row's texts where they print as they are, one column a character."""
+        texts = [v if type(v) is str else str(v) for v in row]
+        joined = "".join(texts)
+        if not joined.isprintable() or (markdown and "|" in joined):
+            return None
+        return texts if joined.isascii() or max(joined) < NARROW_BELOW else None
+
     heads = [text(h) for h in headers]
     widths = [measure(h) + 2 for h in heads]
-    columns = range(len(widths))
     for row in rows():
-        for i in columns:
-            size = measure(text(row[i]))
-            if size > widths[i]:
-                widths[i] = size
+        texts = plain(row)
+        sizes = map(len, texts) if texts is not None else (measure(text(v)) for v in row)
+        widths = list(map(max, widths, sizes))
     if markdown:
         rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
 
-        def line(texts: list[str]) -> str:
-            return "| " + " | ".join([pad(t, w) for t, w in zip(texts, widths)]) + " |"
+        def line(row: Sequence[Any]) -> str:
+            texts = plain(row)
+            if texts is not None:
+                return "| " + " | ".join(map(str.ljust, texts, widths)) + " |"
+            return "| " + " | ".join([pad(text(v), w) for v, w in zip(row, widths)]) + " |"
     else:
         rule = "  ".join("-" * w for w in widths)
 
-        def line(texts: list[str]) -> str:
-            return "  ".join([pad(t, w) for t, w in zip(texts, widths)]).rstrip()
+        def line(row: Sequence[Any]) -> str:
+            texts = plain(row)
+            if texts is not None:
+                return "  ".join(map(str.ljust, texts, widths)).rstrip()
+            return "  ".join([pad(text(v), w) for v, w in zip(row, widths)]).rstrip()
 
-    lines = [line(heads), rule]
+    lines = [line(headers), rule]
     lead = ""  # a piece after the first starts the line after the previous piece's last
     for row in rows():
-        lines.append(line([text(v) for v in row]))
+        lines.append(line(row))
         if len(lines) >= CHUNK:
             yield lead + "\n".join(lines)
             lines, lead = [], "\n"

@@ -276,6 +276,7 @@ def tables(results: Results, big: int, repeats: int, env: dict[str, str]) -> Non
         for rows in (small, big)
     }
     commands["nested table"] = [*CNNCALC, "shapes", "--input", "16x32x32", nested]
+    commands[f"json {big}"] = [*CNNCALC, "shapes", "--input", "16x32x32", repeat_inline(big), "--format", "json"]
     runs = alternate(commands, repeats, env)
     for fmt in ("table", "markdown"):
         key = f"{fmt} {big}"
@@ -284,6 +285,9 @@ def tables(results: Results, big: int, repeats: int, env: dict[str, str]) -> Non
         results.add(Figure("tables", f"{big:,} rows as {fmt}: peak RSS", peak / MIB, "MiB", 300))
         ratio = median_seconds(runs[key]) / median_seconds(runs[f"{fmt} {small}"])
         results.add(Figure("tables", f"{fmt}: time {big:,} / time {small:,} rows", ratio, "x", 12))
+        # JSON was already linear; this ratio holds however loaded the machine is
+        ratio = median_seconds(runs[key]) / median_seconds(runs[f"json {big}"])
+        results.add(Figure("tables", f"{big:,} rows: {fmt} time / JSON time", ratio, "x", 2.5))
     results.add(Figure("tables", "131,072 rows of nested repeats as a table: time", median_seconds(runs["nested table"]), "s", 15))
     peak = max(r.peak_bytes for r in runs["nested table"])
     results.add(Figure("tables", "131,072 rows of nested repeats: peak RSS", peak / MIB, "MiB", 300))
