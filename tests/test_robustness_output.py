@@ -246,17 +246,19 @@ def test_devices_and_directories_are_refused(path: str, kind: str) -> None:
     assert result.stderr == f"error: {path}: is {kind}, {REGULAR_ONLY}\n"
 
 
-def test_an_existing_path_is_read_as_a_file_whatever_its_name(tmp_path: Path) -> None:
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        Path("relu").write_text("input: [2, 4]\nlayers: [tanh]\n")
-        result = CliRunner().invoke(cli, ["shapes", "relu", "--format", "json"])
-        assert result.exit_code == 0
-        assert [row["type"] for row in json.loads(result.stdout)["layers"]] == ["tanh"]
-        Path("conv2d(4, 3)").write_text("- relu\n")
-        result = CliRunner().invoke(cli, ["shapes", "conv2d(4, 3)"])
-        assert result.exit_code == 2
-        assert result.stderr.startswith("error: conv2d(4, 3): a model file is a mapping with")
-    assert run("shapes", "--input", "3x8x8", "relu").exit_code == 0  # no such file: inline
+def test_an_existing_path_is_read_as_a_file_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("relu").write_text("input: [2, 4]\nlayers: [tanh]\n")
+    result = run("shapes", "relu", "--format", "json")
+    assert result.exit_code == 0
+    assert [row["type"] for row in json.loads(result.stdout)["layers"]] == ["tanh"]
+    Path("conv2d(4, 3)").write_text("- relu\n")
+    result = run("shapes", "conv2d(4, 3)")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: conv2d(4, 3): a model file is a mapping with")
+    assert run("shapes", "--input", "3x8x8", "tanh").exit_code == 0  # no such file: inline
 
 
 def test_standard_output_closed() -> None:
