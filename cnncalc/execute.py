@@ -181,7 +181,8 @@ def allocation_failure(error: BaseException) -> bool:
     """Whether ``error`` is PyTorch (or Python) running out of memory: ``MemoryError``,
     ``torch.OutOfMemoryError``, or the CPU allocator's ``RuntimeError`` ("can't allocate
     memory"). That is the machine's limit, not a shape PyTorch refuses."""
-    if isinstance(error, MemoryError | torch.OutOfMemoryError):
+    out_of_memory = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
+    if isinstance(error, MemoryError | out_of_memory):
         return True
     text = str(error)
     return isinstance(error, RuntimeError) and (
