@@ -1,7 +1,8 @@
 """Plain-text and GitHub-markdown tables, streamed in two passes over the rows.
 
 The layout is tabulate's ``simple`` and ``github`` formats with every column left-aligned
-(what ``disable_numparse=True`` gives), byte for byte on ASCII text; tabulate itself builds
+(what ``disable_numparse=True`` gives), byte for byte on text that needs no escaping and
+whose characters are one column each (ASCII, ``×``, Latin letters); tabulate itself builds
 the whole table as one string from every row at once, which for 250,000 rows costs seconds
 and hundreds of MiB. Here the first pass measures the columns and the second writes the
 lines, so memory does not grow with the rows. Each cell goes through ``printable``, and in
