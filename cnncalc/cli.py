@@ -15,9 +15,11 @@ from typing import IO, Any, NoReturn
 import click
 
 from .errors import CnncalcError
+from .printable import printable
 from .quote import quote
 from .render import FORMATS
 from .report import DTYPE_BYTES, Report
+from .streams import StreamsCli
 
 EPILOG_MODEL = (
     "MODEL is a .yaml/.yml/.json file, - for standard input, or an inline spec such as "
@@ -28,7 +30,7 @@ EPILOG_MODEL = (
 
 def fail(error: CnncalcError | str, code: int = 2) -> NoReturn:
     """The one way out with an error: the message on stderr, the error's exit code."""
-    click.echo(f"error: {error}", err=True)
+    click.echo(f"error: {printable(str(error))}", err=True)
     sys.exit(error.exit_code if isinstance(error, CnncalcError) else code)
 
 
@@ -167,6 +169,8 @@ TORCH_MISSING = (
     "PyTorch is not installed; running the model needs it: pip install 'cnncalc[torch]'"
 )
 RUN_OPTIONS = ("seed", "device", "max_memory", "timings")
+MAX_SEED = 2**64 - 1  # torch.manual_seed takes 0..2**64-1 (negatives wrap around to those)
+ONLY_WITH_EXECUTE = " Only with --execute."
 
 
 def parse_memory(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
@@ -180,22 +184,29 @@ def parse_memory(ctx: click.Context, param: click.Parameter, value: str | None) 
         raise click.BadParameter(str(exc)) from None
 
 
-def run_options(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """The options of a PyTorch run, shared by execute and shapes/params --execute."""
-    decorators = [
-        click.option("--seed", type=int, default=0, show_default=True,
-                     help="Seed of the random input and weights, for reproducible runs."),
-        click.option("--device", type=click.Choice(("cpu", "cuda")), default="cpu",
-                     show_default=True, help="Where PyTorch runs the model."),
-        click.option("--max-memory", callback=parse_memory, metavar="SIZE",
-                     help="Refuse a run whose estimated peak memory exceeds SIZE (2GiB, 500MB, "
-                          "bytes). Default: half the memory free on the device."),
-        click.option("--timings", is_flag=True,
-                     help="Add each layer's wall time in the run as a column."),
-    ]  # fmt: skip
-    for decorator in reversed(decorators):
-        fn = decorator(fn)
-    return fn
+def run_options(note: str = "") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The options of a PyTorch run, shared by execute and shapes/params --execute;
+    ``note`` ends each help text (shapes and params say the options need --execute)."""
+
+    def add(fn: Callable[..., Any]) -> Callable[..., Any]:
+        decorators = [
+            click.option("--seed", type=click.IntRange(0, MAX_SEED), default=0, show_default=True,
+                         help=f"Seed of the random input and weights, 0 to 2**64-1, for "
+                              f"reproducible runs.{note}"),
+            click.option("--device", type=click.Choice(("cpu", "cuda")), default="cpu",
+                         show_default=True, help=f"Where PyTorch runs the model.{note}"),
+            click.option("--max-memory", callback=parse_memory, metavar="SIZE",
+                         help="Refuse a run whose estimated peak memory exceeds SIZE (2GiB, "
+                              "500MB, bytes). Default: half the memory this process may still "
+                              f"use (or of the free GPU memory).{note}"),
+            click.option("--timings", is_flag=True,
+                         help=f"Add each layer's wall time in the run as a column.{note}"),
+        ]  # fmt: skip
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return add
 
 
 def require_execute_flag(ctx: click.Context, run: bool) -> None:
@@ -277,17 +288,19 @@ def run_model(
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
         fail(verdict(result))
+    said = printable(verdict(result))
     if fmt in ("table", "markdown"):
-        emit([f"{'- ' if fmt == 'markdown' else ''}{verdict(result)}\n"])
+        emit([f"{'- ' if fmt == 'markdown' else ''}{said}\n"])
     else:
-        click.echo(verdict(result), err=True)
+        click.echo(said, err=True)
     if not result.ok:
         sys.exit(1)
 
 
-class Commands(click.Group):
+class Commands(StreamsCli):
     """The command group. A ``CnncalcError`` that leaves any command ends here: its message
-    on stderr and its ``exit_code``, never a traceback."""
+    on stderr and its ``exit_code``, never a traceback; output failures as ``StreamsCli``
+    ends them."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -421,7 +434,7 @@ def view_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @model_options
 @view_options
 @EXECUTE_FLAG
-@run_options
+@run_options(ONLY_WITH_EXECUTE)
 @click.pass_context
 def shapes(
     ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
@@ -448,7 +461,7 @@ def shapes(
 @model_options
 @view_options
 @EXECUTE_FLAG
-@run_options
+@run_options(ONLY_WITH_EXECUTE)
 @click.pass_context
 def params(
     ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
@@ -472,7 +485,7 @@ def params(
 
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
-@run_options
+@run_options()
 def execute(
     model: str, input_shape: Any, batch: int, fmt: str, dtype: str, seed: int, device: str,
     max_memory: int | None, timings: bool,
@@ -561,6 +574,7 @@ def layers_command(fmt: str) -> None:
     \b
     cnncalc layers
     cnncalc layers --format json
+    cnncalc layers --format csv
     """
     from .catalogue import catalogue, render_catalogue
 

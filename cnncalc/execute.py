@@ -14,15 +14,20 @@ is then reported with PyTorch's error: a shape cnncalc computed that PyTorch ref
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import torch
-from torch import nn
+with warnings.catch_warnings():
+    # torch needs no NumPy here, but without it every run would warn "Failed to initialize
+    # NumPy" on stderr (torch does not depend on NumPy, so a plain install lacks it).
+    warnings.filterwarnings("ignore", message="Failed to initialize NumPy")
+    import torch
+    from torch import nn
 
 from .errors import RunError
-from .memory import Estimate, default_limit, estimate
+from .memory import Estimate, default_limit, estimate, limit_reason
 from .report import Graph, Report, Row, Step
 from .text import human_bytes
 
@@ -107,6 +112,28 @@ class Execution:
 
 
 # ---- building --------------------------------------------------------------------------
+class AllocationFailed(Exception):
+    """PyTorch could not allocate memory while building or running a row."""
+
+    def __init__(self, row: Row | None, error: BaseException) -> None:
+        super().__init__(describe(error))
+        self.row = row
+        self.error = error
+
+
+def allocation_failure(error: BaseException) -> bool:
+    """Whether ``error`` is PyTorch (or Python) running out of memory: ``MemoryError``,
+    ``torch.OutOfMemoryError``, or the CPU allocator's ``RuntimeError`` ("can't allocate
+    memory"). That is the machine's limit, not a shape PyTorch refuses."""
+    out_of_memory = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)  # torch < 2.5
+    if isinstance(error, MemoryError | out_of_memory):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and (
+        "can't allocate memory" in text or "DefaultCPUAllocator" in text
+    )
+
+
 class BuildError(Exception):
     """PyTorch (or a ``to_torch``) refused to build a row's module; the text says how."""
 
@@ -218,6 +245,8 @@ class Builder:
         try:
             module = self.make(row).to(device=self.device, dtype=self.dtype)
         except Exception as exc:  # noqa: BLE001 - any refusal is reported on the row
+            if allocation_failure(exc):
+                raise AllocationFailed(row, exc) from None
             module = Refused(exc)
         self.modules[row.index] = module
         if self.progress:
@@ -318,15 +347,16 @@ def check_request(report: Report, device: str) -> torch.dtype:
     return RUN_DTYPES[report.dtype]
 
 
-def memory_limit(device: str) -> int:
-    """The default limit: half of the memory free on the device."""
+def memory_limit(device: str) -> tuple[int, str]:
+    """The default limit and where it comes from: half of the memory free on the device
+    (on the CPU, the least of the system's, the container's and the process's limits)."""
     if device == "cuda":
         free, _total = torch.cuda.mem_get_info()
-        return free // 2
-    return default_limit()
+        return free // 2, "half of the free GPU memory"
+    return default_limit(), limit_reason()
 
 
-def check_memory(report: Report, limit: int) -> Estimate:
+def check_memory(report: Report, limit: int, reason: str = "--max-memory") -> Estimate:
     """The run's estimated peak; a RunError naming it where it exceeds ``limit``."""
     needed = estimate(report)
     if needed.total > limit:
@@ -334,9 +364,20 @@ def check_memory(report: Report, limit: int) -> Estimate:
             f"the run would need about {human_bytes(needed.total)} ({needed.total:,} bytes: "
             f"parameters {human_bytes(needed.parameter_bytes)}, activations "
             f"{human_bytes(needed.activation_bytes)}), more than the {human_bytes(limit)} it "
-            "may use; raise --max-memory, or run a smaller --input or --batch"
+            f"may use ({reason}); raise --max-memory, or run a smaller --input or --batch"
         )
     return needed
+
+
+def out_of_memory(failed: AllocationFailed, needed: Estimate, limit: int) -> RunError:
+    """The refusal for a run PyTorch could not allocate, with PyTorch's figure and ours."""
+    where = "" if failed.row is None else f" at row {failed.row.index} ({failed.row.name})"
+    return RunError(
+        f"PyTorch could not allocate memory{where}: {describe(failed.error)}; the run was "
+        f"estimated at about {human_bytes(needed.total)} ({needed.total:,} bytes) against "
+        f"a limit of {human_bytes(limit)}, more than this process could get; lower "
+        "--max-memory, raise the process's memory limit, or run a smaller --input or --batch"
+    )
 
 
 def execute(
@@ -355,8 +396,19 @@ def execute(
     a run PyTorch cannot make as asked; where PyTorch raises, the result says so instead.
     """
     dtype = check_request(report, device)
-    limit = memory_limit(device) if max_memory is None else max_memory
-    needed = check_memory(report, limit)
+    limit, reason = memory_limit(device) if max_memory is None else (max_memory, "--max-memory")
+    needed = check_memory(report, limit, reason)
+    try:
+        return run(report, seed, device, dtype, needed, limit, progress)
+    except AllocationFailed as failed:
+        raise out_of_memory(failed, needed, limit) from None
+
+
+def run(
+    report: Report, seed: int, device: str, dtype: torch.dtype, needed: Estimate, limit: int,
+    progress: Progress | None,
+) -> Execution:  # fmt: skip
+    """Build and run the model once; AllocationFailed where PyTorch ran out of memory."""
     rng_devices = [torch.cuda.current_device()] if device == "cuda" else []
     with torch.random.fork_rng(devices=rng_devices):
         torch.manual_seed(seed)
@@ -374,6 +426,8 @@ def execute(
                 results = result if isinstance(result, tuple) else (result,)
                 outputs = tuple(tuple(r.shape) for r in results)
             except Exception as exc:  # noqa: BLE001 - PyTorch's refusal is the finding
+                if allocation_failure(exc):
+                    raise AllocationFailed(recorder.running, exc) from None
                 unsupported = missing_kernel(recorder.raised(exc, report.rows).error or "")
     checks = dict(sorted(recorder.checks.items()))
     return Execution(report, checks, device, seed, needed, limit, unsupported, outputs)

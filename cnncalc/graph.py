@@ -569,7 +569,7 @@ class Propagation:
                     f"{layer.type_name} output {show_shape(out)} has a dimension above "
                     f"{MAX_DIMENSION:,} (limit MAX_DIMENSION)"
                 )
-            window = layer.window(shape) if layer.receptive == "window" else None
+            window = layer.window(shape) if layer.receptive != "pointwise" else None
         except CnncalcError as exc:
             raise self.fail(exc, name, line) from None
         counts = (

@@ -79,37 +79,126 @@ def _meminfo_available() -> int | None:
     return None
 
 
-def _cgroup_headroom() -> int | None:
-    """What the container's memory limit still allows (cgroup v2, then v1), if it has one."""
-    for limit_path, usage_path in (
-        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
-        (
-            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
-            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
-        ),
-    ):
-        limit = _read_int(limit_path)  # None for "max": no limit
-        if limit is not None and limit < 1 << 60:
-            return max(limit - (_read_int(usage_path) or 0), 0)
+CGROUP_ROOT = "/sys/fs/cgroup"
+CGROUP_FILES = (  # (controller directory, limit file, usage file): v2, then v1
+    ("", "memory.max", "memory.current"),
+    ("memory", "memory.limit_in_bytes", "memory.usage_in_bytes"),
+)
+
+
+def _own_cgroups(text: str) -> dict[str, str]:
+    """This process's cgroup path per hierarchy, from /proc/self/cgroup: ``""`` for the
+    unified (v2) one, ``"memory"`` for v1's memory controller."""
+    paths = {}
+    for line in text.splitlines():
+        _, controllers, path = (line.split(":", 2) + ["", ""])[:3]
+        if controllers == "":
+            paths[""] = path
+        elif "memory" in controllers.split(","):
+            paths["memory"] = path
+    return paths
+
+
+def _cgroup_headroom(root: str = CGROUP_ROOT, own: str | None = None) -> int | None:
+    """What the memory limits of this process's cgroup still allow: ``memory.max`` less
+    ``memory.current`` (v2; ``memory.limit_in_bytes`` and ``usage_in_bytes`` in v1), the
+    smallest over the cgroup and those above it that are visible, or None with no limit.
+    ``own`` is /proc/self/cgroup's text (read when None)."""
+    if own is None:
+        try:
+            own = Path("/proc/self/cgroup").read_text()
+        except OSError:
+            own = ""
+    paths = _own_cgroups(own)
+    found: list[int] = []
+    for controller, limit_name, usage_name in CGROUP_FILES:
+        base = Path(root, controller) if controller else Path(root)
+        relative = paths.get(controller, "/").strip("/")
+        candidates = {base}  # the mount itself: a container's own cgroup
+        parts = relative.split("/") if relative else []
+        for depth in range(1, len(parts) + 1):
+            candidates.add(base.joinpath(*parts[:depth]))
+        for directory in candidates:
+            limit = _read_int(str(directory / limit_name))  # None for "max": no limit
+            if limit is not None and limit < 1 << 60:
+                usage = _read_int(str(directory / usage_name)) or 0
+                found.append(max(limit - usage, 0))
+    return min(found) if found else None
+
+
+def _status_bytes(field: str, text: str) -> int | None:
+    """A ``kB`` field of /proc/self/status (``VmSize``, ``VmData``) in bytes."""
+    for line in text.splitlines():
+        if line.startswith(field + ":"):
+            try:
+                return int(line.split()[1]) * 1024
+            except (IndexError, ValueError):
+                return None
     return None
+
+
+def _rlimit_headroom() -> int | None:
+    """What the process's own limits still allow: the soft RLIMIT_AS less its virtual size
+    (``VmSize``), the soft RLIMIT_DATA less its data (``VmData``, which on Linux counts
+    private mappings, where large tensors live); None where neither is set."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - not a Unix
+        return None
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        status = ""
+    found = []
+    for limit_id, field in ((resource.RLIMIT_AS, "VmSize"), (resource.RLIMIT_DATA, "VmData")):
+        soft, _hard = resource.getrlimit(limit_id)
+        if soft != resource.RLIM_INFINITY and soft >= 0:
+            found.append(max(soft - (_status_bytes(field, status) or 0), 0))
+    return min(found) if found else None
+
+
+def memory_bounds() -> dict[str, int]:
+    """What bounds the memory this process may still allocate, by source: ``MemAvailable``
+    (the system), ``cgroup`` (the container's memory.max), ``rlimit`` (ulimit -v / -d)."""
+    bounds = {
+        "MemAvailable": _meminfo_available(), "cgroup": _cgroup_headroom(),
+        "rlimit": _rlimit_headroom(),
+    }  # fmt: skip
+    known = {name: value for name, value in bounds.items() if value is not None}
+    if "MemAvailable" not in known:
+        try:
+            known["MemAvailable"] = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            pass
+    return known
 
 
 def available_memory() -> int | None:
     """Bytes this process could still allocate without swapping, or None if unknown: the
-    smaller of the system's MemAvailable and the container's remaining limit."""
-    known = [v for v in (_meminfo_available(), _cgroup_headroom()) if v is not None]
-    if not known:
-        try:
-            known.append(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-        except (AttributeError, OSError, ValueError):
-            return None
-    return min(known)
+    smallest of ``memory_bounds``."""
+    known = memory_bounds()
+    return min(known.values()) if known else None
 
 
 def default_limit() -> int:
     """Half of the available memory, or FALLBACK_LIMIT where that cannot be read."""
     available = available_memory()
     return FALLBACK_LIMIT if available is None else available // 2
+
+
+def limit_reason() -> str:
+    """Where the default limit comes from, for a refusal: ``half of the system's
+    MemAvailable``."""
+    known = memory_bounds()
+    if not known:
+        return f"the default when the free memory cannot be read, {FALLBACK_LIMIT:,} bytes"
+    source = min(known, key=known.__getitem__)
+    words = {
+        "MemAvailable": "the system's MemAvailable",
+        "cgroup": "what the container's cgroup memory.max still allows",
+        "rlimit": "what the process's RLIMIT_AS / RLIMIT_DATA (ulimit -v / -d) still allow",
+    }[source]
+    return f"half of {words}"
 
 
 @dataclass(frozen=True)
@@ -144,6 +233,8 @@ def _scratch(row: Row) -> int:
     window = row.window
     if window is None or len(row.input_shape) != len(window.kernel) + 2:
         return 0
+    if row.layer is not None and row.layer.receptive != "window":
+        return 0  # a transposed convolution's window is shown, not slid over its input
     padded = (
         n + lo + hi
         for n, lo, hi in zip(row.input_shape[2:], window.pad_left, window.pad_right, strict=True)

@@ -8,8 +8,9 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .printable import printable
 from .report import Report, Row
-from .text import dims_text, human_bytes, shape_text, table, with_human
+from .text import dims_text, human_bytes, shape_text, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
     from .execute import Check, Execution
@@ -121,8 +122,9 @@ def render_json(
         objects = (row_object(row, extra(row) if extra else None) for row in report.rows)
     for i, obj in enumerate(objects):
         yield ("\n  " if i == 0 else ",\n  ") + json.dumps(obj)
-    tail: dict[str, Any] = {"totals": totals_object(report)}
-    if report.error is not None:
+    failed = report.error is not None  # then the sums cover only the rows before the failure
+    tail: dict[str, Any] = {"totals": None if failed else totals_object(report)}
+    if failed:
         tail["error"] = str(report.error)
     yield "\n], " + json.dumps(tail)[1:] + "\n"
 
@@ -155,7 +157,7 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
         row.index, row.name, row.type, input_text(row), output_text(row),
         dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
         dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
-        dims_text(row.rf_start, ", "),
+        dims_text(row.rf_start),
     ]  # fmt: skip
 
 
@@ -167,9 +169,11 @@ def params_cells(row: Row, report: Report) -> list[Any]:
     macs, flops = f"{row.macs:,}", f"{row.flops:,}"
     if not row.used:
         macs, flops = f"({macs}, unused)", f"({flops}, unused)"
+    failed = report.error is not None  # no shares of a total the model never reached
     return [
         row.index, row.name, row.type, output_text(row), params, macs, flops,
-        percent(row.params, t.params), percent(row.flops if row.used else 0, t.flops),
+        "-" if failed else percent(row.params, t.params),
+        "-" if failed else percent(row.flops if row.used else 0, t.flops),
     ]  # fmt: skip
 
 
@@ -190,10 +194,13 @@ VIEWS = {
 
 
 def summary_lines(report: Report, view: str) -> list[str]:
+    """The lines under the table: the output shape, and for ``params`` the totals. A failed
+    analysis has no totals (sums over the rows before the failure would read as the
+    model's); its one line points at the error."""
     t = report.totals
     if report.error is not None:
-        lines = [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
-    elif len(report.outputs) > 1:
+        return [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
+    if len(report.outputs) > 1:
         lines = ["outputs: " + ", ".join(f"{t.name} {shape_text(t.shape)}" for t in report.outputs)]
     else:
         lines = [f"output: {shape_text(report.output_shape)}"]
@@ -211,28 +218,31 @@ def summary_lines(report: Report, view: str) -> list[str]:
 def table_rows(
     report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None,
     sources: bool = False,
-) -> list[list[Any]]:  # fmt: skip
+) -> Iterator[list[Any]]:  # fmt: skip
     cells = VIEWS[view][1]
-    return [
-        cells(row, report)[:3] + ([", ".join(row.sources)] if sources else [])
-        + cells(row, report)[3:] + (extra_cells(row) if extra_cells else [])
-        for row in report.rows
-    ]  # fmt: skip
+    for row in report.rows:
+        made = cells(row, report)
+        yield (
+            made[:3] + ([", ".join(row.sources)] if sources else []) + made[3:]
+            + (extra_cells(row) if extra_cells else [])
+        )  # fmt: skip
 
 
 def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
+    from .tables import format_table
+
     sources = graph_like(report)
     columns = VIEWS[view][0][:3] + (("from",) if sources else ()) + VIEWS[view][0][3:] + extra_columns
-    title = report.model or report.source
+    title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = table(columns, table_rows(report, view, extra_cells, sources), markdown)
-    yield body + "\n"
+    yield from format_table(columns, lambda: table_rows(report, view, extra_cells, sources), markdown)
+    yield "\n"
     summary = summary_lines(report, view)
     yield (
         "\n" + "\n".join(map(markdown_item, summary)) if markdown else "\n".join(summary)
@@ -250,6 +260,22 @@ def csv_dims(values: tuple[int, ...] | None) -> str:
     return dims_text(values, "x")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP's rule): text starting
+    with ``= + - @``, a tab or a carriage return gets a ``'`` in front. Numbers, negative
+    ones included and numbers written as text (``-1``, ``-2.5``), are kept."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_STARTS):
+        return value
+    try:
+        float(value)
+    except ValueError:
+        return "'" + value
+    return value if value.strip() == value else "'" + value
+
+
 def render_csv(
     report: Report, view: str, extra_columns: tuple[str, ...] = (),
     extra_cells: Callable[[Row], list[Any]] | None = None,
@@ -258,17 +284,19 @@ def render_csv(
     import io
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    # Written with "\r\n" and given out with "\n": the csv module quotes a field holding
+    # a character of the line terminator, so a lone "\r" in a name is quoted too.
+    writer = csv.writer(buffer, lineterminator="\r\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",
                "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start",
                "from", "used", "shares"]  # fmt: skip
     writer.writerow(columns + [c.replace(" ", "_") for c in extra_columns])
-    yield buffer.getvalue()
+    yield buffer.getvalue()[:-2] + "\n"
     for row in report.rows:
         buffer.seek(0)
         buffer.truncate()
         w = row.window
-        writer.writerow([
+        writer.writerow([csv_safe(cell) for cell in (
             row.index, row.name, row.type, input_text(row), output_text(row), row.params,
             str(row.trainable).lower(), row.buffers, row.macs, row.flops,
             csv_dims(w.kernel if w else None), csv_dims(w.stride if w else None),
@@ -276,8 +304,8 @@ def render_csv(
             csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
             " ".join(row.sources), str(row.used).lower(), row.shares or "",
             *(extra_cells(row) if extra_cells else []),
-        ])  # fmt: skip
-        yield buffer.getvalue()
+        )])  # fmt: skip
+        yield buffer.getvalue()[:-2] + "\n"
 
 
 def render(

@@ -49,37 +49,16 @@ def human_bytes(n: int) -> str:
 
 def display_width(text: str) -> int:
     """Terminal columns of ``text``: East Asian wide characters take two, combining marks none."""
-    if text.isascii():
-        return len(text)
-    import unicodedata
+    from .tables import width
 
-    return sum(
-        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
-        for c in text
-    )
+    return width(text)
 
 
 def table(headers: tuple[str, ...], rows: list[list[object]], markdown: bool = False) -> str:
     """Left-aligned columns, each as wide as its widest cell or its header plus two: plain
     (headers over a dashed rule, two spaces between columns, no trailing blanks) or a GitHub
-    markdown table. The same text tabulate's ``simple``/``github`` formats give for these
-    cells, without importing it: tables are most of what a table-printing run imports."""
-    cells = [[str(c) for c in row] for row in rows]
-    widths = [
-        max([display_width(h) + 2, *(display_width(row[i]) for row in cells)])
-        for i, h in enumerate(headers)
-    ]
+    markdown table, as one string; ``tables.format_table`` writes it (the one table printer,
+    which streams large tables)."""
+    from .tables import format_table
 
-    def padded(row: list[str] | tuple[str, ...]) -> list[str]:
-        return [c + " " * (w - display_width(c)) for c, w in zip(row, widths, strict=True)]
-
-    if markdown:
-        lines = [
-            f"| {' | '.join(padded(headers))} |",
-            "|" + "|".join("-" * (w + 2) for w in widths) + "|",
-        ]
-        lines += [f"| {' | '.join(padded(row))} |" for row in cells]
-    else:
-        lines = ["  ".join(padded(headers)).rstrip(), "  ".join("-" * w for w in widths)]
-        lines += ["  ".join(padded(row)).rstrip() for row in cells]
-    return "\n".join(lines)
+    return "".join(format_table(headers, lambda: rows, markdown))

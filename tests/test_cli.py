@@ -40,8 +40,8 @@ def test_shapes_table_whole_output() -> None:
         "inline spec: input [1, 1, 8, 8]\n"
         "#    name     type    input         output        kernel    stride    padding    dilation    receptive field    jump    rf start\n"
         "---  -------  ------  ------------  ------------  --------  --------  ---------  ----------  -----------------  ------  ----------\n"
-        "1    conv2d1  conv2d  [1, 1, 8, 8]  [1, 2, 6, 6]  3×3       1×1       0×0        1×1         3×3                1×1     0, 0\n"
-        "2    relu2    relu    [1, 2, 6, 6]  [1, 2, 6, 6]                                             3×3                1×1     0, 0\n"
+        "1    conv2d1  conv2d  [1, 1, 8, 8]  [1, 2, 6, 6]  3×3       1×1       0×0        1×1         3×3                1×1     0×0\n"
+        "2    relu2    relu    [1, 2, 6, 6]  [1, 2, 6, 6]                                             3×3                1×1     0×0\n"
         "output: [1, 2, 6, 6]\n"
     )
 

@@ -352,7 +352,7 @@ def test_memory_guard_refuses_a_run_larger_than_the_limit() -> None:
     assert over.exit_code == 2
     assert over.stderr == (
         "error: the run would need about 992 B (992 bytes: parameters 160 B, activations "
-        "832 B), more than the 991 B it may use; raise --max-memory, or run a smaller "
+        "832 B), more than the 991 B it may use (--max-memory); raise --max-memory, or run a smaller "
         "--input or --batch\n"
     )
     assert (

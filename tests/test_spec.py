@@ -257,7 +257,7 @@ def test_inline_errors(spec, message) -> None:
          "define, layers, outputs"),
         ("inputs: [1, 8]\nlayers: [relu]\n",
          "model.yaml:1: inputs maps input names to shapes: {image: [3, 224, 224], ...}"),
-        ("- relu\n", "model.yaml: a model file is a mapping with input and layers (see SPEC §1), got a list"),
+        ("- relu\n", "model.yaml: a model file is a mapping with the keys layers (a list of entries) and, if wanted, input, name and define, such as 'input: [3, 32, 32]' and 'layers: [conv2d: [16, 3], relu]'; got a list"),
         ("layers: [relu]\n", "model.yaml: no input shape: give `input: [C, H, W]` in the model or --input 3x224x224"),
     ],
 )

@@ -219,6 +219,12 @@ class ConvTransposeNd(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
 
+    def window(self, shape: Shape) -> Window:
+        """The kernel, stride, padding and dilation as given, for display: a transposed
+        convolution has no single receptive field (``receptive = "reset"``)."""
+        a = self.args
+        return Window(a.kernel_size, a.stride, a.padding, a.padding, a.dilation)
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
-from pathlib import Path
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES
@@ -20,6 +21,37 @@ __all__ = [
 InputOverride = tuple[int, ...] | dict[str, tuple[int, ...]] | None
 
 
+NOT_REGULAR = {
+    stat.S_IFDIR: "a directory",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+}
+
+
+def refuse_kind(mode: int, where: Location) -> None:
+    """Only regular files are read: a FIFO or device would block or never end."""
+    if not stat.S_ISREG(mode):
+        kind = NOT_REGULAR.get(stat.S_IFMT(mode), "not a regular file")
+        raise SpecError(
+            f"is {kind}, not a model file; cnncalc reads regular files, and standard input "
+            "as -",
+            where,
+        )
+
+
+def read_file(path: str, where: Location) -> bytes:
+    """Up to MAX_FILE_BYTES + 1 bytes of a regular file. The kind is checked before the
+    open, which would block on a FIFO, and again on the open descriptor (opened without
+    blocking), so that a file swapped in between is refused too."""
+    refuse_kind(os.stat(path).st_mode, where)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with open(fd, "rb") as handle:
+        refuse_kind(os.fstat(fd).st_mode, where)
+        return handle.read(MAX_FILE_BYTES + 1)
+
+
 def read_text(source: str) -> str:
     """The text of a model file, or of standard input for ``-``, within MAX_FILE_BYTES."""
     where = Location(source="<stdin>" if source == "-" else printable_path(source))
@@ -27,12 +59,9 @@ def read_text(source: str) -> str:
         if source == "-":
             data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
         else:
-            with open(source, "rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)
+            data = read_file(source, where)
     except FileNotFoundError:
         raise SpecError("no such file", where) from None
-    except IsADirectoryError:
-        raise SpecError("is a directory, not a model file", where) from None
     except OSError as exc:
         raise SpecError(f"cannot read: {exc.strerror}", where) from None
     except ValueError:  # a NUL byte in the path
@@ -47,11 +76,12 @@ def read_text(source: str) -> str:
         raise SpecError(f"not UTF-8 text (byte {exc.start})", where) from None
 
 
-def is_existing_file(source: str) -> bool:
-    """Whether ``source`` names a file; an inline spec too long or too odd to be a path
-    is not one."""
+def is_existing_path(source: str) -> bool:
+    """Whether ``source`` names something on disk (a file, or a directory, FIFO or device
+    that ``read_text`` then refuses); an inline spec too long or too odd to be a path is
+    not one."""
     try:
-        return Path(source).is_file()
+        return os.path.lexists(source)
     except (OSError, ValueError):
         return False
 
@@ -76,7 +106,7 @@ def load_model(source: str, input_shape: InputOverride = None) -> Model:
 def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
     from .yaml_loader import load_yaml
 
-    is_file = source == "-" or is_existing_file(source) or not looks_inline(source)
+    is_file = source == "-" or is_existing_path(source) or not looks_inline(source)
     if is_file:
         name = "<stdin>" if source == "-" else printable_path(source)
         try:

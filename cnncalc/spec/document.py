@@ -81,7 +81,9 @@ def build_model(document: Any, source: str) -> Model:
     """A Model from a loaded YAML/JSON document."""
     if not isinstance(document, dict):
         raise SpecError(
-            "a model file is a mapping with input and layers (see SPEC §1), got "
+            "a model file is a mapping with the keys layers (a list of entries) and, if "
+            "wanted, input, name and define, such as 'input: [3, 32, 32]' and 'layers: "
+            "[conv2d: [16, 3], relu]'; got "
             f"{'a list' if isinstance(document, list) else type(document).__name__}",
             Location(source=source),
         )

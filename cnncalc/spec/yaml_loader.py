@@ -10,12 +10,17 @@ as the events arrive, not by trusting the loader:
   collection it names, so aliases cannot stack depth;
 * aliases (``MAX_YAML_ALIASES``) are counted, and an alias to a collection that is still
   open (a recursive document) is refused;
-* only the safe scalar types are built. A scalar resolves exactly as PyYAML's safe loader
-  resolves it on the same parser (the same implicit resolvers and constructors), each
-  distinct one once; ``<<`` merges as PyYAML merges.
+* only the safe scalar types are built, by YAML 1.1's safe schema as ``yaml_schema``
+  writes it out (not by PyYAML's resolver and constructor, so that no PyYAML release
+  changes what a file means), each distinct scalar once.
 
-Beyond PyYAML's safe loader, duplicate keys and recursive aliases are refused, and so are
-the ``!!set``, ``!!omap`` and ``!!pairs`` collections, which no model needs.
+Merge keys are cnncalc's own rule, built here and not by PyYAML's constructor (whose
+handling of a repeated ``<<`` changed between releases): ``<<: *a`` or ``<<: [*a, *b]``
+copies the keys of the named mappings that the mapping does not set itself, an earlier
+mapping in the list winning over a later one; ``<<`` may appear once in a mapping, as
+every other key. Beyond PyYAML's safe loader, duplicate keys (a second ``<<`` included)
+and recursive aliases are refused, and so are the ``!!set``, ``!!omap`` and ``!!pairs``
+collections, which no model needs.
 """
 
 from __future__ import annotations
@@ -24,12 +29,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
-from yaml.constructor import SafeConstructor
-from yaml.resolver import Resolver
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES, MAX_INT_DIGITS, MAX_NESTING, MAX_YAML_ALIASES
 from ..quote import quote
+from .yaml_schema import CONSTRUCTORS, resolve
 
 try:
     from yaml import CSafeLoader as EventLoader
@@ -77,11 +81,9 @@ class Open:
 
 
 class _Scalars:
-    """Plain and tagged scalars to Python values, as ``yaml.SafeLoader`` makes them."""
+    """Plain and tagged scalars to Python values, by ``yaml_schema``'s rules."""
 
     def __init__(self) -> None:
-        self.resolver = Resolver()
-        self.constructor = SafeConstructor()
         self.known: dict[tuple[str | None, str, bool], Any] = {}
 
     def value(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
@@ -96,17 +98,16 @@ class _Scalars:
     def construct(self, event: yaml.ScalarEvent) -> tuple[str, Any]:
         tag = event.tag
         if tag is None or tag == "!":
-            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+            tag = resolve(event.value, bool(event.implicit[0]))
         if tag in KEY_ONLY_TAGS:  # as a key, `<<` merges and `=` is plain text
             return tag, event.value
         if tag not in SCALAR_TAGS:
             raise SpecError(f"unsupported YAML tag {tag}", _where(event))
         if tag == INT_TAG and len(event.value) > 4 * MAX_INT_DIGITS:
             raise self.too_long(event)
-        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
-            value = SafeConstructor.yaml_constructors[tag](self.constructor, node)
-        except (ValueError, ArithmeticError, yaml.YAMLError) as exc:
+            value = CONSTRUCTORS[tag](event.value)
+        except (ValueError, ArithmeticError) as exc:
             kind = tag.rsplit(":", 1)[-1]
             raise SpecError(
                 f"cannot read {quote(event.value)} as {kind}: {exc}".split("\n")[0], _where(event)
@@ -194,8 +195,8 @@ class _Builder:
         self.add(value, done.height, event, line=value.line)
 
     def merged(self, done: Open) -> LineDict:
-        """The mapping over its ``<<`` sources, as PyYAML merges them: its own keys win,
-        then a later ``<<`` over an earlier one, and in ``<<: [a, b]`` a over b."""
+        """The mapping over its ``<<`` sources: its own keys win, then in ``<<: [a, b]``
+        a over b (``merges`` holds the sources last first)."""
         out = LineDict()
         out.line = done.value.line
         for source in done.merges:
@@ -234,6 +235,12 @@ class _Builder:
     def put(self, top: Open, value: Any, event: Any) -> None:
         key = top.key
         if key is MERGE_KEY:
+            if top.merges:
+                raise SpecError(
+                    "duplicate key '<<'; merge several mappings with one '<<: [*a, *b]' "
+                    "(the first listed wins)",
+                    Location(line=top.key_line),
+                )
             sources = value if isinstance(value, list) else [value]
             if not sources or not all(isinstance(s, dict) for s in sources):
                 raise SpecError(

@@ -319,6 +319,35 @@ def graphs(results: Results, big: int, skips: int, repeats: int, env: dict[str, 
     results.add(Figure("graph", f"U-Net: time {skips:,} / time {skips // 10:,} skip connections", ratio, "x", 12))
 
 
+def tables(results: Results, big: int, repeats: int, env: dict[str, str]) -> None:
+    """Table and markdown output of ``big`` rows (250,000 in a full run, at most 15 s and
+    300 MiB), linear in rows, and nested repeats that expand to 131,072 rows."""
+    small = big // 10
+    header(f"Tables: shapes as a table and as markdown, {small:,} and {big:,} rows, whole process")
+    nested = "2 * " * 16 + "(conv2d(16, 3, padding=1) -> relu)"  # 2**17 rows
+    commands = {
+        f"{fmt} {rows}": [*CNNCALC, "shapes", "--input", "16x32x32", repeat_inline(rows), "--format", fmt]
+        for fmt in ("table", "markdown")
+        for rows in (small, big)
+    }
+    commands["nested table"] = [*CNNCALC, "shapes", "--input", "16x32x32", nested]
+    commands[f"json {big}"] = [*CNNCALC, "shapes", "--input", "16x32x32", repeat_inline(big), "--format", "json"]
+    runs = alternate(commands, repeats, env)
+    for fmt in ("table", "markdown"):
+        key = f"{fmt} {big}"
+        results.add(Figure("tables", f"{big:,} rows as {fmt}: time", median_seconds(runs[key]), "s", 15))
+        peak = max(r.peak_bytes for r in runs[key])
+        results.add(Figure("tables", f"{big:,} rows as {fmt}: peak RSS", peak / MIB, "MiB", 300))
+        ratio = median_seconds(runs[key]) / median_seconds(runs[f"{fmt} {small}"])
+        results.add(Figure("tables", f"{fmt}: time {big:,} / time {small:,} rows", ratio, "x", 12))
+        # JSON was already linear; this ratio holds however loaded the machine is
+        ratio = median_seconds(runs[key]) / median_seconds(runs[f"json {big}"])
+        results.add(Figure("tables", f"{big:,} rows: {fmt} time / JSON time", ratio, "x", 2.5))
+    results.add(Figure("tables", "131,072 rows of nested repeats as a table: time", median_seconds(runs["nested table"]), "s", 15))
+    peak = max(r.peak_bytes for r in runs["nested table"])
+    results.add(Figure("tables", "131,072 rows of nested repeats: peak RSS", peak / MIB, "MiB", 300))
+
+
 def memory(results: Results, env: dict[str, str]) -> None:
     header("Memory: peak resident set of one process")
     for name, command in {
@@ -436,7 +465,7 @@ def drawing(results: Results, repeats: int, env: dict[str, str], workdir: Path) 
         results.add(Figure("draw", f"draw --depth all, {form}: time 10,000 / time 1,000 rows", ratio, "x", 12))
 
 
-SECTIONS = ("cold", "layer", "parse", "scale", "graph", "memory", "peers", "execute", "draw")
+SECTIONS = ("cold", "layer", "parse", "scale", "graph", "tables", "memory", "peers", "execute", "draw")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -456,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
             "parse": lambda: parsing(results, 20_000 if args.quick else 50_000, 3),
             "scale": lambda: scale(results, 100_000, 3 if args.quick else 5, env, Path(work)),
             "graph": lambda: graphs(results, 100_000, 1_000 if args.quick else 10_000, 3 if args.quick else 5, env, Path(work)),
+            "tables": lambda: tables(results, 250_000 // (10 if args.quick else 1), 1 if args.quick else 3, env),
             "memory": lambda: memory(results, env),
             "peers": lambda: peers(results, 3 if args.quick else 5, env),
             "execute": lambda: execute_overhead(results, 5 if args.quick else 15, env),
