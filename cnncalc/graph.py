@@ -9,7 +9,7 @@ walks the entries once, in order, making one row per leaf layer and merge, one `
     r_out = r_in + (dilation·(k − 1))·j_in,  j_out = j_in·stride,  start_out = start_in − pad_left·j_in
 Where paths meet (a merge), the field is the union of the fields read.
 
-Names (SPEC "Names"): explicit names win; unnamed entries of a ``sequential:`` block are
+Names (the README's naming rules): explicit names win; unnamed entries of a ``sequential:`` block are
 numbered 0, 1, … as ``nn.Sequential`` numbers its children; elsewhere TYPE + position
 (``conv2d1``). An unnamed residual/parallel block or defined-block use adds no path segment
 where the names inside stay unique in the enclosing list.

@@ -2,7 +2,7 @@
 
 Everything the views need beyond a row's own figures is here: which tensors a row reads,
 the model's inputs and outputs, and a row's depth and parent. Depth and parent come from
-the dotted name alone (SPEC §8): ``layer1.0.conv1`` has depth 2 and parent ``layer1.0``.
+the dotted name alone (the README's "Reading a big model"): ``layer1.0.conv1`` has depth 2 and parent ``layer1.0``.
 The tensors a row reads are the row's own ``sources`` (its ``from``).
 """
 

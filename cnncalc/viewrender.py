@@ -119,7 +119,7 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
     if key == "jump":
         return dims_text(end_row.jump)
     if key == "rf_start":
-        return dims_text(end_row.rf_start, ", ")
+        return dims_text(end_row.rf_start)
     if key == "params":
         params, trainable = line.total("params"), line.total("trainable_params")
         frozen = "" if params == trainable else (" (frozen)" if trainable == 0 else f" ({params - trainable:,} frozen)")
@@ -170,26 +170,30 @@ def render_tree_table(
 ) -> Iterator[str]:  # fmt: skip
     """The table (or markdown) at ``depth``: one line per leaf, folded block and open
     block, the nesting drawn in the name column, then the summary of ``view``."""
+    from .printable import printable
     from .render import markdown_item
-    from .text import table
+    from .tables import format_table
 
     report = tree.report
     keys = columns or DEFAULT_COLUMNS[view]
     headers = [COLUMNS[k][0] for k in keys]
-    cells = [[line_cell(k, line, tree) for k in keys] for line in tree_lines(tree, depth)]
-    title = report.model or report.source
+    lines = tree_lines(tree, depth)
+    title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    while True:
-        body = table(tuple(headers), cells, markdown=markdown)
-        excess = max(map(len, body.splitlines()), default=0) - (width or 0)
-        if width is None or excess <= 0 or "name" not in keys:
-            break
-        if not fit_names(cells, keys.index("name"), excess):
-            break
-    yield body + "\n"
+    if width is None:  # streamed: nothing to fit, and the rows may be many
+        yield from format_table(headers, lambda: ([line_cell(k, line, tree) for k in keys] for line in lines), markdown)
+        yield "\n"
+    else:
+        cells = [[printable(line_cell(k, line, tree)) for k in keys] for line in lines]
+        while True:
+            body = "".join(format_table(headers, lambda: cells, markdown))
+            excess = max(map(len, body.splitlines()), default=0) - width
+            if excess <= 0 or "name" not in keys or not fit_names(cells, keys.index("name"), excess):
+                break
+        yield body + "\n"
     summary = summary_lines(report, view)
     yield (
         "\n" + "\n".join(markdown_item(line) for line in summary) if markdown else "\n".join(summary)

@@ -1,4 +1,4 @@
-"""A report's rows as a tree of blocks, folded at a depth (SPEC §8).
+"""A report's rows as a tree of blocks, folded at a depth.
 
 The tree comes from the dotted row names: ``layer1.0.conv1`` is a leaf in block ``layer1.0``,
 itself in block ``layer1``. A block at depth N (``--depth N``) is folded into one row that

@@ -19,7 +19,7 @@ CONFIGS = sorted((Path(__file__).parent.parent / "configs").glob("*.yaml"))
 @pytest.mark.parametrize("view", ["shapes", "params"])
 def test_tables_are_what_tabulate_prints(path: Path, view: str) -> None:
     report = analyse(load_model(str(path)))
-    rows = table_rows(report, view, None)
+    rows = list(table_rows(report, view, None))
     columns = VIEWS[view][0]
     for markdown, tablefmt in ((False, "simple"), (True, "github")):
         expected = tabulate(rows, headers=columns, tablefmt=tablefmt, disable_numparse=True)
