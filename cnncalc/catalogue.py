@@ -115,4 +115,6 @@ def catalogue_csv(entries: list[dict[str, Any]]) -> Iterator[str]:
             e["type"], e["family"], ";".join(e["aliases"]), keywords, ";".join(e["positional"]),
             argument_text(e).replace(", ", ";"), e["flops"],
         ])  # fmt: skip
+    for name, family, text in BLOCKS:
+        writer.writerow([name, family, "", "", "", text, ""])
     yield buffer.getvalue()

@@ -126,12 +126,12 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
         return f"{params:,}{frozen}"
     if key in ("buffers", "macs", "flops", "layers"):
         return f"{line.total(key):,}"
-    if key == "params_pct":
-        return percent(line.total("params"), t.params)
-    if key == "macs_pct":
-        return percent(line.total("macs"), t.macs)
-    if key == "flops_pct":
-        return percent(line.total("flops"), t.flops)
+    if key == "params_pct":  # no share of a total the model never reached
+        return "-" if report.error is not None else percent(line.total("params"), t.params)
+    if key == "macs_pct":  # no share of a total the model never reached
+        return "-" if report.error is not None else percent(line.total("macs"), t.macs)
+    if key == "flops_pct":  # no share of a total the model never reached
+        return "-" if report.error is not None else percent(line.total("flops"), t.flops)
     if key == "memory":
         return human_bytes(sum(activation_bytes(tree, c) for c in line.copies))
     if key == "param_bytes":
