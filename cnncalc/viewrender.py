@@ -12,6 +12,7 @@ from .graphview import INPUT, row_depth, row_parent
 from .render import (
     field_text,
     input_text,
+    output_text,
     padding_text,
     percent,
     render_json,
@@ -106,7 +107,7 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
             return input_text(row)
         return " & ".join(shape_text(s) for s in input_shapes(tree, node)) or "-"
     if key == "output":
-        return shape_text(output_shape(tree, last))
+        return output_text(row) if row is not None else shape_text(output_shape(tree, last))
     window = row.window if row is not None else None
     if key in ("kernel", "stride", "dilation"):
         attr = {"kernel": "kernel", "stride": "stride", "dilation": "dilation"}[key]
@@ -121,10 +122,19 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
     if key == "rf_start":
         return dims_text(end_row.rf_start, ", ")
     if key == "params":
+        if row is not None and row.shares is not None:
+            return f"0 (shares {row.shares})"
         params, trainable = line.total("params"), line.total("trainable_params")
         frozen = "" if params == trainable else (" (frozen)" if trainable == 0 else f" ({params - trainable:,} frozen)")
         return f"{params:,}{frozen}"
-    if key in ("buffers", "macs", "flops", "layers"):
+    if key in ("macs", "flops"):
+        counted, idle = line.total(key), line.total(f"idle_{key}")
+        if not line.total("used_layers"):
+            return f"({idle:,}, unused)"
+        if not idle:
+            return f"{counted:,}"
+        return f"{counted:,} (+{idle:,} unused)"
+    if key in ("buffers", "layers"):
         return f"{line.total(key):,}"
     if key == "params_pct":
         return percent(line.total("params"), t.params)
@@ -197,7 +207,17 @@ def render_tree_table(
 
 
 def source_names(tree: Tree, node: Node, owner: Callable[[int], str]) -> list[str]:
-    return [s if isinstance(s, str) else owner(s) for s in external_sources(tree, node)]
+    """What a visible row reads, named as the visible rows: a leaf's own ``from`` where
+    its producers are shown (a split's piece keeps its ``.i``), else the folded block
+    that holds the producer; a block's tensors from outside, once each."""
+    if node.row is None:
+        return [s if isinstance(s, str) else owner(s) for s in external_sources(tree, node)]
+    rows = tree.report.rows
+    names = []
+    for raw, source in zip(node.row.sources, tree.sources[node.first]):
+        shown = raw if isinstance(source, str) or owner(source) == rows[source].name else owner(source)
+        names.append(shown)
+    return names
 
 
 def owners(tree: Tree, rows: list[Node]) -> Callable[[int], str]:
@@ -222,7 +242,7 @@ def block_object(tree: Tree, node: Node, owner: Callable[[int], str]) -> dict[st
         "params": node.params, "trainable_params": node.trainable_params,
         "buffers": node.buffers, "macs": node.macs, "flops": node.flops,
         "param_bytes": param_bytes(tree, node), "activation_bytes": activation_bytes(tree, node),
-        "layers": node.layers, "first_index": report.rows[node.first].index,
+        "used": node.used, "layers": node.layers, "first_index": report.rows[node.first].index,
         "last_index": report.rows[node.last].index,
     }  # fmt: skip
     if len(shapes) > 1:
@@ -244,7 +264,7 @@ def view_pairs(tree: Tree, depth: int | None) -> Iterator[tuple[Node, dict[str, 
         obj = row_object(row, {"kind": "layer"})
         obj.setdefault("depth", row_depth(row.name))
         obj.setdefault("parent", row_parent(row.name))
-        obj.setdefault("from", source_names(tree, node, owner))
+        obj["from"] = source_names(tree, node, owner)
         yield node, obj
 
 

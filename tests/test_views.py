@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cnncalc import analyse, load_model
 from cnncalc.cli import cli
+from cnncalc.report import Totals
 from cnncalc.viewrender import COLUMNS, render_tree_table, shorten
 from cnncalc.views import build_tree, depth_for, tree_lines, visible
 
@@ -73,11 +74,11 @@ def test_tree_drawing_whole_output(nested: str) -> None:
         "1    stem           conv2d   [1, 4, 8, 8]  112       6,912\n"
         "     stage                   [1, 4, 8, 8]\n"
         "     ├─ 0                    [1, 4, 8, 8]\n"
-        "2    │  ├─ conv2d1  conv2d   [1, 4, 8, 8]  148       9,216\n"
-        "3    │  └─ relu2    relu     [1, 4, 8, 8]  0         0\n"
+        "2    │  ├─ 0        conv2d   [1, 4, 8, 8]  148       9,216\n"
+        "3    │  └─ 1        relu     [1, 4, 8, 8]  0         0\n"
         "     └─ 1                    [1, 4, 8, 8]\n"
-        "4       ├─ conv2d1  conv2d   [1, 4, 8, 8]  148       9,216\n"
-        "5       └─ relu2    relu     [1, 4, 8, 8]  0         0\n"
+        "4       ├─ 0        conv2d   [1, 4, 8, 8]  148       9,216\n"
+        "5       └─ 1        relu     [1, 4, 8, 8]  0         0\n"
         "     res                     [1, 4, 8, 8]\n"
         "6    ├─ conv2d1     conv2d   [1, 4, 8, 8]  148       9,216\n"
         "7    ├─ relu2       relu     [1, 4, 8, 8]  0         0\n"
@@ -166,15 +167,65 @@ def test_subtotals_add_up_to_the_totals_at_every_depth(config: Path) -> None:
         spans = [(n.first, n.last) for n in rows]
         assert spans[0][0] == 0 and spans[-1][1] == len(report.rows) - 1
         assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))
-    data = json.loads(run("params", str(config), "--depth", "1", "--format", "json").stdout)
-    assert sum(r["params"] for r in data["layers"]) == t.params
-    assert sum(r["macs"] for r in data["layers"]) == t.macs
-    assert sum(r["flops"] for r in data["layers"]) == t.flops
+    for depth in ("0", "1", "2"):
+        check_json_subtotals(str(config), depth, t)
+
+
+def check_json_subtotals(model: str, depth: str, t: Totals) -> None:
+    """Folded JSON rows add up to the totals by the totals' own rule: params of every row,
+    MACs, FLOPs and outputs (every piece of a split) of the rows an output needs, plus
+    every model input; and the totals are those of the unfolded view."""
+    data = json.loads(run("params", model, "--depth", depth, "--format", "json").stdout)
+    rows = data["layers"]
+    assert sum(r["params"] for r in rows) == t.params
+    assert sum(r["macs"] for r in rows if r["used"]) == t.macs
+    assert sum(r["flops"] for r in rows if r["used"]) == t.flops
     size = 4  # float32
     inside = sum(r["activation_bytes"] if r["kind"] == "block" else
-                 size * _numel(r["output_shape"]) for r in data["layers"])  # fmt: skip
-    assert inside + size * _numel(data["input_shape"]) == t.activation_bytes
-    assert data["totals"] == json.loads(run("params", str(config), "--format", "json").stdout)["totals"]
+                 size * sum(map(_numel, r.get("output_shapes") or [r["output_shape"]]))
+                 for r in rows if r["used"])  # fmt: skip
+    inputs = [i["shape"] for i in data.get("inputs") or [{"shape": data["input_shape"]}]]
+    assert inside + size * sum(map(_numel, inputs)) == t.activation_bytes
+    assert data["totals"] == json.loads(run("params", model, "--format", "json").stdout)["totals"]
+
+
+AUX = """\
+name: aux head
+input: [3, 16, 16]
+layers:
+  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: stem
+  - sequential:
+      - global_avgpool
+      - flatten
+      - linear: 5
+    name: aux
+    from: stem
+  - sequential:
+      - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+      - relu
+    name: body
+    from: stem
+  - conv2d: {out_channels: 2, kernel_size: 1}
+    name: head
+"""
+
+
+def test_unused_rows_fold_into_blocks_that_count_as_the_totals(tmp_path: Path) -> None:
+    path = tmp_path / "aux.yaml"
+    path.write_text(AUX)
+    report = analyse(load_model(str(path)))
+    assert [r.name for r in report.unused] == ["aux.0", "aux.1", "aux.2"]
+    t = report.totals
+    for depth in ("0", "all"):
+        check_json_subtotals(str(path), depth, t)
+    data = json.loads(run("params", str(path), "--depth", "0", "--format", "json").stdout)
+    aux = next(r for r in data["layers"] if r["name"] == "aux")
+    assert (aux["kind"], aux["used"], aux["macs"], aux["params"], aux["from"]) == ("block", False, 0, 4 * 5 + 5, ["stem"])
+    assert next(r for r in data["layers"] if r["name"] == "body")["from"] == ["stem"]
+    table = run("params", str(path), "--depth", "0", "--columns", "name,params,macs")
+    assert table.exit_code == 0, table.output
+    assert "aux     25        (20, unused)" in table.stdout  # 4 channels into 5 outputs: 20 MACs
 
 
 def _numel(shape: list[int]) -> int:
