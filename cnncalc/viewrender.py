@@ -8,9 +8,10 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .graphview import INPUT, row_depth, row_parent
+from .graphview import INPUT, model_inputs, row_depth, row_parent
 from .render import (
     field_text,
+    graph_like,
     input_text,
     output_text,
     padding_text,
@@ -19,6 +20,7 @@ from .render import (
     row_object,
     summary_lines,
 )  # fmt: skip
+from .report import Report
 from .text import dims_text, human_bytes, shape_text
 from .views import (
     Line,
@@ -38,6 +40,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "index": ("#", "row number (a block: its first-last)"),
     "name": ("name", "the row's short name under its parent"),
     "type": ("type", "layer type, or a block's layer count"),
+    "from": ("from", "what a row reads where not the row above (names under its parent)"),
     "input": ("input", "input shape(s)"),
     "output": ("output", "output shape"),
     "kernel": ("kernel", "kernel size"),
@@ -184,9 +187,12 @@ def render_tree_table(
     from .text import table
 
     report = tree.report
-    keys = columns or DEFAULT_COLUMNS[view]
+    keys = columns or default_columns(report, view)
     headers = [COLUMNS[k][0] for k in keys]
-    cells = [[line_cell(k, line, tree) for k in keys] for line in tree_lines(tree, depth)]
+    lines = tree_lines(tree, depth)
+    reads = from_texts(tree, lines, depth) if "from" in keys else {}
+    cells = [[reads.get(id(line), "") if k == "from" else line_cell(k, line, tree) for k in keys]
+             for line in lines]  # fmt: skip
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
@@ -204,6 +210,35 @@ def render_tree_table(
     yield (
         "\n" + "\n".join(markdown_item(line) for line in summary) if markdown else "\n".join(summary)
     ) + "\n"
+
+
+def default_columns(report: Report, view: str) -> tuple[str, ...]:
+    """The view's columns, with ``from`` after ``type`` where some row reads other than
+    the row above (as the flat table does)."""
+    keys = DEFAULT_COLUMNS[view]
+    if not graph_like(report):
+        return keys
+    at = keys.index("type") + 1
+    return (*keys[:at], "from", *keys[at:])
+
+
+def from_texts(tree: Tree, lines: list[Line], depth: int | None) -> dict[int, str]:
+    """For each closed line (by ``id``) that reads other than the closed line above it,
+    the names it reads, each relative to the line's parent where it lies inside it."""
+    owner = owners(tree, visible(tree, depth))
+    inputs = model_inputs(tree.report)
+    previous = inputs[0][0] if len(inputs) == 1 else None  # several: say which it reads
+    out: dict[int, str] = {}
+    for line in lines:
+        if line.open:
+            continue
+        node = line.node
+        names = source_names(tree, node, owner)
+        if names != [previous]:
+            parent = node.parent.name + "." if node.parent is not None and node.parent.name else ""
+            out[id(line)] = ", ".join(n[len(parent):] if parent and n.startswith(parent) else n for n in names)
+        previous = line.copies[-1].name
+    return out
 
 
 def source_names(tree: Tree, node: Node, owner: Callable[[int], str]) -> list[str]:

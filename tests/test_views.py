@@ -301,10 +301,10 @@ def test_table_fits_the_width_by_shortening_names_only() -> None:
     report = analyse(load_model(str(CONFIGS[0].parent / "resnet50.yaml")))
     tree = build_tree(report)
     wide = "".join(render_tree_table(tree, "params", None)).splitlines()
-    narrow = "".join(render_tree_table(tree, "params", None, width=118)).splitlines()
-    assert max(map(len, wide)) > 118
+    narrow = "".join(render_tree_table(tree, "params", None, width=139)).splitlines()
+    assert max(map(len, wide)) > 139
     body = slice(3, 3 + len(tree_lines(tree, None)))
-    assert max(len(line) for line in narrow[body]) <= 118
+    assert max(len(line) for line in narrow[body]) <= 139
     end = 3 + len(tree_lines(tree, None))
     before, after = columns_of(wide[1:end]), columns_of(narrow[1:end])
     for old, new in zip(before[2:], after[2:]):  # every cell but the name is kept whole
@@ -385,3 +385,24 @@ def test_graph_facts_from_names_and_the_plan() -> None:
     ]
     failed = analyse(load_model("conv2d(4, 3) -> conv2d(4, 9)", (3, 8, 8)))
     assert failed.error is not None and row_sources(failed) == [("input",)]
+
+
+def test_from_column_names_what_a_row_reads_where_not_the_row_above() -> None:
+    def cells(config: str, *args: str) -> dict[str, list[str]]:
+        lines = run("params", str(CONFIGS[0].parent / config), *args).stdout.splitlines()
+        end = next(i for i, line in enumerate(lines) if line.startswith("output"))
+        table = columns_of(lines[1:end])
+        assert table[0][:4] == ["#", "name", "type", "from"]
+        return {row[1].lstrip("│├└─ "): row for row in table[2:]}
+
+    fpn = cells("fpn_detector.yaml")
+    assert fpn["merged2"][3] == "inner2, top_down2" and fpn["inner2"][3] == "body.layer2.2"
+    assert fpn["inner3"][3] == "" and fpn["1"][3] == ""  # each reads the row above
+    assert fpn["p3"][3] == "inner3"
+    folded = cells("fpn_detector.yaml", "--depth", "0")
+    assert folded["inner2"][3] == "body" and folded["head2"][3] == "p2"  # the folded block's name
+    siamese = cells("siamese.yaml", "--depth", "0")
+    assert (siamese["tower"][3], siamese["tower_right"][3], siamese["product"][3]) == (
+        "left", "right", "tower, tower_right")
+    plain = run("params", str(CONFIGS[0].parent / "vgg16.yaml")).stdout.splitlines()[1].split()
+    assert "from" not in plain  # a chain: no column
