@@ -8,16 +8,19 @@ import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .graphview import INPUT, row_depth, row_parent
+from .graphview import INPUT, model_inputs, row_depth, row_parent
 from .render import (
     field_text,
+    graph_like,
     input_text,
+    output_text,
     padding_text,
     percent,
     render_json,
     row_object,
     summary_lines,
 )  # fmt: skip
+from .report import Report
 from .text import dims_text, human_bytes, shape_text
 from .views import (
     Line,
@@ -37,6 +40,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "index": ("#", "row number (a block: its first-last)"),
     "name": ("name", "the row's short name under its parent"),
     "type": ("type", "layer type, or a block's layer count"),
+    "from": ("from", "what a row reads where not the row above (names under its parent)"),
     "input": ("input", "input shape(s)"),
     "output": ("output", "output shape"),
     "kernel": ("kernel", "kernel size"),
@@ -106,7 +110,7 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
             return input_text(row)
         return " & ".join(shape_text(s) for s in input_shapes(tree, node)) or "-"
     if key == "output":
-        return shape_text(output_shape(tree, last))
+        return output_text(row) if row is not None else shape_text(output_shape(tree, last))
     window = row.window if row is not None else None
     if key in ("kernel", "stride", "dilation"):
         attr = {"kernel": "kernel", "stride": "stride", "dilation": "dilation"}[key]
@@ -121,10 +125,19 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
     if key == "rf_start":
         return dims_text(end_row.rf_start)
     if key == "params":
+        if row is not None and row.shares is not None:
+            return f"0 (shares {row.shares})"
         params, trainable = line.total("params"), line.total("trainable_params")
         frozen = "" if params == trainable else (" (frozen)" if trainable == 0 else f" ({params - trainable:,} frozen)")
         return f"{params:,}{frozen}"
-    if key in ("buffers", "macs", "flops", "layers"):
+    if key in ("macs", "flops"):
+        counted, idle = line.total(key), line.total(f"idle_{key}")
+        if not line.total("used_layers"):
+            return f"({idle:,}, unused)"
+        if not idle:
+            return f"{counted:,}"
+        return f"{counted:,} (+{idle:,} unused)"
+    if key in ("buffers", "layers"):
         return f"{line.total(key):,}"
     if key == "params_pct":  # no share of a total the model never reached
         return "-" if report.error is not None else percent(line.total("params"), t.params)
@@ -175,19 +188,24 @@ def render_tree_table(
     from .tables import format_table
 
     report = tree.report
-    keys = columns or DEFAULT_COLUMNS[view]
+    keys = columns or default_columns(report, view)
     headers = [COLUMNS[k][0] for k in keys]
     lines = tree_lines(tree, depth)
+    reads = from_texts(tree, lines, depth) if "from" in keys else {}
+
+    def cell(key: str, line: Line) -> str:
+        return reads.get(id(line), "") if key == "from" else line_cell(key, line, tree)
+
     title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
     if width is None:  # streamed: nothing to fit, and the rows may be many
-        yield from format_table(headers, lambda: ([line_cell(k, line, tree) for k in keys] for line in lines), markdown)
+        yield from format_table(headers, lambda: ([cell(k, line) for k in keys] for line in lines), markdown)
         yield "\n"
     else:
-        cells = [[printable(line_cell(k, line, tree)) for k in keys] for line in lines]
+        cells = [[printable(cell(k, line)) for k in keys] for line in lines]
         while True:
             body = "".join(format_table(headers, lambda: cells, markdown))
             excess = max(map(len, body.splitlines()), default=0) - width
@@ -200,8 +218,47 @@ def render_tree_table(
     ) + "\n"
 
 
+def default_columns(report: Report, view: str) -> tuple[str, ...]:
+    """The view's columns, with ``from`` after ``type`` where some row reads other than
+    the row above (as the flat table does)."""
+    keys = DEFAULT_COLUMNS[view]
+    if not graph_like(report):
+        return keys
+    at = keys.index("type") + 1
+    return (*keys[:at], "from", *keys[at:])
+
+
+def from_texts(tree: Tree, lines: list[Line], depth: int | None) -> dict[int, str]:
+    """For each closed line (by ``id``) that reads other than the closed line above it,
+    the names it reads, each relative to the line's parent where it lies inside it."""
+    owner = owners(tree, visible(tree, depth))
+    inputs = model_inputs(tree.report)
+    previous = inputs[0][0] if len(inputs) == 1 else None  # several: say which it reads
+    out: dict[int, str] = {}
+    for line in lines:
+        if line.open:
+            continue
+        node = line.node
+        names = source_names(tree, node, owner)
+        if names != [previous]:
+            parent = node.parent.name + "." if node.parent is not None and node.parent.name else ""
+            out[id(line)] = ", ".join(n[len(parent):] if parent and n.startswith(parent) else n for n in names)
+        previous = line.copies[-1].name
+    return out
+
+
 def source_names(tree: Tree, node: Node, owner: Callable[[int], str]) -> list[str]:
-    return [s if isinstance(s, str) else owner(s) for s in external_sources(tree, node)]
+    """What a visible row reads, named as the visible rows: a leaf's own ``from`` where
+    its producers are shown (a split's piece keeps its ``.i``), else the folded block
+    that holds the producer; a block's tensors from outside, once each."""
+    if node.row is None:
+        return [s if isinstance(s, str) else owner(s) for s in external_sources(tree, node)]
+    rows = tree.report.rows
+    names = []
+    for raw, source in zip(node.row.sources, tree.sources[node.first]):
+        shown = raw if isinstance(source, str) or owner(source) == rows[source].name else owner(source)
+        names.append(shown)
+    return names
 
 
 def owners(tree: Tree, rows: list[Node]) -> Callable[[int], str]:
@@ -226,7 +283,7 @@ def block_object(tree: Tree, node: Node, owner: Callable[[int], str]) -> dict[st
         "params": node.params, "trainable_params": node.trainable_params,
         "buffers": node.buffers, "macs": node.macs, "flops": node.flops,
         "param_bytes": param_bytes(tree, node), "activation_bytes": activation_bytes(tree, node),
-        "layers": node.layers, "first_index": report.rows[node.first].index,
+        "used": node.used, "layers": node.layers, "first_index": report.rows[node.first].index,
         "last_index": report.rows[node.last].index,
     }  # fmt: skip
     if len(shapes) > 1:
@@ -248,7 +305,7 @@ def view_pairs(tree: Tree, depth: int | None) -> Iterator[tuple[Node, dict[str, 
         obj = row_object(row, {"kind": "layer"})
         obj.setdefault("depth", row_depth(row.name))
         obj.setdefault("parent", row_parent(row.name))
-        obj.setdefault("from", source_names(tree, node, owner))
+        obj["from"] = source_names(tree, node, owner)
         yield node, obj
 
 

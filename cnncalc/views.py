@@ -41,6 +41,14 @@ class Node:
     flops: int = 0
     out_elements: int = 0
     layers: int = 0
+    used_layers: int = 0
+    idle_macs: int = 0  # of rows no output needs: not in ``macs``
+    idle_flops: int = 0
+
+    @property
+    def used(self) -> bool:
+        """Whether any output needs something inside."""
+        return self.used_layers > 0
 
     @property
     def is_block(self) -> bool:
@@ -53,7 +61,8 @@ class Node:
         row = self.row
         if row is not None:
             return (row.type, row.input_shape, row.input_shapes, row.output_shape, row.params,
-                    row.trainable, row.buffers, row.macs, row.flops, row.window)  # fmt: skip
+                    row.trainable, row.buffers, row.macs, row.flops, row.window, row.used,
+                    row.shares, row.output_shapes)  # fmt: skip
         return tuple((child.short, child.signature()) for child in self.children)
 
 
@@ -98,16 +107,23 @@ def build_tree(report: Report) -> Tree:
         )  # fmt: skip
         stack[-1].children.append(leaf)
         deepest = max(deepest, leaf.depth)
-        elements = numel(row.output_shape)
+        # as ``totals_of`` counts: params of every row, compute and outputs of used ones
+        used = row.used
+        macs, flops = (row.macs, row.flops) if used else (0, 0)
+        idle_macs, idle_flops = row.macs - macs, row.flops - flops
+        elements = sum(map(numel, row.output_shapes or (row.output_shape,))) if used else 0
         for node in (*stack, leaf):
             node.last = position
             node.params += row.params
             node.trainable_params += row.params if row.trainable else 0
             node.buffers += row.buffers
-            node.macs += row.macs
-            node.flops += row.flops
+            node.macs += macs
+            node.flops += flops
             node.out_elements += elements
             node.layers += 1
+            node.used_layers += used
+            node.idle_macs += idle_macs
+            node.idle_flops += idle_flops
     root.first, root.last = 0, len(report.rows) - 1
     return Tree(report, root, source_positions(report), deepest)
 
@@ -184,8 +200,8 @@ def param_bytes(tree: Tree, node: Node) -> int:
 
 
 def activation_bytes(tree: Tree, node: Node) -> int:
-    """The outputs of every row inside, as ``totals.activation_bytes`` counts them (which
-    adds the model input once)."""
+    """The outputs of every used row inside (each piece of a split), as
+    ``totals.activation_bytes`` counts them (which adds the model inputs once)."""
     return node.out_elements * DTYPE_BYTES[tree.report.dtype]
 
 

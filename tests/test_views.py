@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from cnncalc import analyse, load_model
 from cnncalc.cli import cli
+from cnncalc.report import Totals
 from cnncalc.viewrender import COLUMNS, render_tree_table, shorten
 from cnncalc.views import build_tree, depth_for, tree_lines, visible
 
@@ -73,11 +74,11 @@ def test_tree_drawing_whole_output(nested: str) -> None:
         "1    stem           conv2d   [1, 4, 8, 8]  112       6,912\n"
         "     stage                   [1, 4, 8, 8]\n"
         "     ├─ 0                    [1, 4, 8, 8]\n"
-        "2    │  ├─ conv2d1  conv2d   [1, 4, 8, 8]  148       9,216\n"
-        "3    │  └─ relu2    relu     [1, 4, 8, 8]  0         0\n"
+        "2    │  ├─ 0        conv2d   [1, 4, 8, 8]  148       9,216\n"
+        "3    │  └─ 1        relu     [1, 4, 8, 8]  0         0\n"
         "     └─ 1                    [1, 4, 8, 8]\n"
-        "4       ├─ conv2d1  conv2d   [1, 4, 8, 8]  148       9,216\n"
-        "5       └─ relu2    relu     [1, 4, 8, 8]  0         0\n"
+        "4       ├─ 0        conv2d   [1, 4, 8, 8]  148       9,216\n"
+        "5       └─ 1        relu     [1, 4, 8, 8]  0         0\n"
         "     res                     [1, 4, 8, 8]\n"
         "6    ├─ conv2d1     conv2d   [1, 4, 8, 8]  148       9,216\n"
         "7    ├─ relu2       relu     [1, 4, 8, 8]  0         0\n"
@@ -166,15 +167,65 @@ def test_subtotals_add_up_to_the_totals_at_every_depth(config: Path) -> None:
         spans = [(n.first, n.last) for n in rows]
         assert spans[0][0] == 0 and spans[-1][1] == len(report.rows) - 1
         assert all(a[1] + 1 == b[0] for a, b in zip(spans, spans[1:]))
-    data = json.loads(run("params", str(config), "--depth", "1", "--format", "json").stdout)
-    assert sum(r["params"] for r in data["layers"]) == t.params
-    assert sum(r["macs"] for r in data["layers"]) == t.macs
-    assert sum(r["flops"] for r in data["layers"]) == t.flops
+    for depth in ("0", "1", "2"):
+        check_json_subtotals(str(config), depth, t)
+
+
+def check_json_subtotals(model: str, depth: str, t: Totals) -> None:
+    """Folded JSON rows add up to the totals by the totals' own rule: params of every row,
+    MACs, FLOPs and outputs (every piece of a split) of the rows an output needs, plus
+    every model input; and the totals are those of the unfolded view."""
+    data = json.loads(run("params", model, "--depth", depth, "--format", "json").stdout)
+    rows = data["layers"]
+    assert sum(r["params"] for r in rows) == t.params
+    assert sum(r["macs"] for r in rows if r["used"]) == t.macs
+    assert sum(r["flops"] for r in rows if r["used"]) == t.flops
     size = 4  # float32
     inside = sum(r["activation_bytes"] if r["kind"] == "block" else
-                 size * _numel(r["output_shape"]) for r in data["layers"])  # fmt: skip
-    assert inside + size * _numel(data["input_shape"]) == t.activation_bytes
-    assert data["totals"] == json.loads(run("params", str(config), "--format", "json").stdout)["totals"]
+                 size * sum(map(_numel, r.get("output_shapes") or [r["output_shape"]]))
+                 for r in rows if r["used"])  # fmt: skip
+    inputs = [i["shape"] for i in data.get("inputs") or [{"shape": data["input_shape"]}]]
+    assert inside + size * sum(map(_numel, inputs)) == t.activation_bytes
+    assert data["totals"] == json.loads(run("params", model, "--format", "json").stdout)["totals"]
+
+
+AUX = """\
+name: aux head
+input: [3, 16, 16]
+layers:
+  - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+    name: stem
+  - sequential:
+      - global_avgpool
+      - flatten
+      - linear: 5
+    name: aux
+    from: stem
+  - sequential:
+      - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+      - relu
+    name: body
+    from: stem
+  - conv2d: {out_channels: 2, kernel_size: 1}
+    name: head
+"""
+
+
+def test_unused_rows_fold_into_blocks_that_count_as_the_totals(tmp_path: Path) -> None:
+    path = tmp_path / "aux.yaml"
+    path.write_text(AUX)
+    report = analyse(load_model(str(path)))
+    assert [r.name for r in report.unused] == ["aux.0", "aux.1", "aux.2"]
+    t = report.totals
+    for depth in ("0", "all"):
+        check_json_subtotals(str(path), depth, t)
+    data = json.loads(run("params", str(path), "--depth", "0", "--format", "json").stdout)
+    aux = next(r for r in data["layers"] if r["name"] == "aux")
+    assert (aux["kind"], aux["used"], aux["macs"], aux["params"], aux["from"]) == ("block", False, 0, 4 * 5 + 5, ["stem"])
+    assert next(r for r in data["layers"] if r["name"] == "body")["from"] == ["stem"]
+    table = run("params", str(path), "--depth", "0", "--columns", "name,params,macs")
+    assert table.exit_code == 0, table.output
+    assert "aux     25        (20, unused)" in table.stdout  # 4 channels into 5 outputs: 20 MACs
 
 
 def _numel(shape: list[int]) -> int:
@@ -204,13 +255,13 @@ def test_columns_table_has_exactly_those_columns_in_order() -> None:
     body = cells[2:]
     assert [row[1] for row in body] == [
         "conv1", "bn1", "relu", "maxpool", "layer1", "layer2", "layer3", "layer4", "avgpool",
-        "flatten10", "fc",
+        "flatten", "fc",
     ]  # fmt: skip
     assert body[0] == ["3.06 MiB", "conv1", "6.5%"]  # 64·112·112 floats; 118 M of 1.81 G MACs
     assert all(len(line) <= len(lines[2]) for line in lines[3:end])  # nothing beyond the last column
     markdown = run("params", config, "--depth", "0", "--columns", "name,params", "--format", "markdown")
-    assert "| name      | params    |" in markdown.stdout
-    assert "| layer1    | 147,968   |" in markdown.stdout  # 2 basic blocks: 2·(2·64·64·9 + 2·128)
+    assert "| name    | params    |" in markdown.stdout
+    assert "| layer1  | 147,968   |" in markdown.stdout  # 2 basic blocks: 2·(2·64·64·9 + 2·128)
 
 
 def test_unknown_column_lists_the_valid_keys() -> None:
@@ -250,10 +301,10 @@ def test_table_fits_the_width_by_shortening_names_only() -> None:
     report = analyse(load_model(str(CONFIGS[0].parent / "resnet50.yaml")))
     tree = build_tree(report)
     wide = "".join(render_tree_table(tree, "params", None)).splitlines()
-    narrow = "".join(render_tree_table(tree, "params", None, width=120)).splitlines()
-    assert max(map(len, wide)) > 120
+    narrow = "".join(render_tree_table(tree, "params", None, width=139)).splitlines()
+    assert max(map(len, wide)) > 139
     body = slice(3, 3 + len(tree_lines(tree, None)))
-    assert max(len(line) for line in narrow[body]) <= 120
+    assert max(len(line) for line in narrow[body]) <= 139
     end = 3 + len(tree_lines(tree, None))
     before, after = columns_of(wide[1:end]), columns_of(narrow[1:end])
     for old, new in zip(before[2:], after[2:]):  # every cell but the name is kept whole
@@ -334,3 +385,24 @@ def test_graph_facts_from_names_and_the_plan() -> None:
     ]
     failed = analyse(load_model("conv2d(4, 3) -> conv2d(4, 9)", (3, 8, 8)))
     assert failed.error is not None and row_sources(failed) == [("input",)]
+
+
+def test_from_column_names_what_a_row_reads_where_not_the_row_above() -> None:
+    def cells(config: str, *args: str) -> dict[str, list[str]]:
+        lines = run("params", str(CONFIGS[0].parent / config), *args).stdout.splitlines()
+        end = next(i for i, line in enumerate(lines) if line.startswith("output"))
+        table = columns_of(lines[1:end])
+        assert table[0][:4] == ["#", "name", "type", "from"]
+        return {row[1].lstrip("│├└─ "): row for row in table[2:]}
+
+    fpn = cells("fpn_detector.yaml")
+    assert fpn["merged2"][3] == "inner2, top_down2" and fpn["inner2"][3] == "body.layer2.2"
+    assert fpn["inner3"][3] == "" and fpn["1"][3] == ""  # each reads the row above
+    assert fpn["p3"][3] == "inner3"
+    folded = cells("fpn_detector.yaml", "--depth", "0")
+    assert folded["inner2"][3] == "body" and folded["head2"][3] == "p2"  # the folded block's name
+    siamese = cells("siamese.yaml", "--depth", "0")
+    assert (siamese["tower"][3], siamese["tower_right"][3], siamese["product"][3]) == (
+        "left", "right", "tower, tower_right")
+    plain = run("params", str(CONFIGS[0].parent / "vgg16.yaml")).stdout.splitlines()[1].split()
+    assert "from" not in plain  # a chain: no column

@@ -190,13 +190,57 @@ def make_boxes(tree: Tree, depth: int | None) -> list[Box]:
 
 
 # ---- grid ---------------------------------------------------------------------------------
-def place(boxes: list[Box]) -> int:
-    """Ranks and lanes; returns the number of lanes."""
+def placing_order(boxes: list[Box], chains: list[list[int]]) -> list[int]:
+    """Box indexes in execution order, each output straight after the row it shows where
+    every frame of that row ends with it (so the output sits under it), else at the end."""
+    outputs: dict[int, list[int]] = {}
+    late: list[int] = []
+    for i, box in enumerate(boxes):
+        if box.kind == "output":
+            s = box.sources[0]
+            ends = s + 1 >= len(boxes) or not (set(chains[s]) & set(chains[s + 1]))
+            (outputs.setdefault(s, []) if ends else late).append(i)
+    order: list[int] = []
+    for i, box in enumerate(boxes):
+        if box.kind != "output":
+            order.append(i)
+            order += outputs.get(i, [])
+    return order + late
+
+
+def place(boxes: list[Box], chains: list[list[int]]) -> int:
+    """Ranks and lanes; returns the number of lanes. ``chains[i]`` holds the frames box i
+    lies in, outermost first (frame keys).
+
+    Frames stay apart or nest, and hold no box of another: a frame starts below every box
+    already placed in its first lane and the lanes right of it; its boxes keep to that
+    lane and the ones to its right, and no lower than its first rank; and once it closes,
+    its lanes are closed to later boxes down to its last rank."""
     taken: dict[int, set[int]] = {}
     continued: set[int] = set()
+    deepest: list[int] = []  # per lane: the lowest rank a box holds there
+    floor: list[int] = []  # per lane: the first rank a later box may take (below closed frames)
+    spans: dict[int, list[int]] = {}  # open frame: first rank, first lane, last rank, last lane
+    open_chain: list[int] = []
     next_input_lane = 0
     lanes = 1
-    for box in boxes:
+
+    def grow(lane: int) -> None:
+        while len(floor) <= lane:
+            floor.append(0)
+            deepest.append(-1)
+
+    for at in placing_order(boxes, chains):
+        box, chain = boxes[at], chains[at]
+        keep = 0
+        while keep < len(open_chain) and keep < len(chain) and open_chain[keep] == chain[keep]:
+            keep += 1
+        for key in reversed(open_chain[keep:]):  # frames that end before this box
+            r0, l0, r1, l1 = spans.pop(key)
+            grow(l1)
+            for lane in range(l0, l1 + 1):
+                floor[lane] = max(floor[lane], r1 + 1)
+        del open_chain[keep:]
         if not box.sources:
             box.rank, preferred = 0, next_input_lane
             next_input_lane += 1
@@ -208,12 +252,35 @@ def place(boxes: list[Box]) -> int:
             else:
                 preferred = boxes[first].lane
                 continued.add(first)
-        used = taken.setdefault(box.rank, set())
-        lane = preferred
-        while lane in used:
+        low_rank, low_lane = 0, 0
+        if open_chain:
+            low_rank, low_lane = spans[open_chain[-1]][0], spans[open_chain[-1]][1]
+        lane = max(preferred, low_lane)
+        rank = max(box.rank, low_rank)
+        opening = chain[keep:]
+        branch = bool(box.sources) and preferred != boxes[box.sources[0]].lane
+        while True:
+            grow(lane)
+            at = max(rank, floor[lane])
+            if opening:  # a new frame: below everything at this lane and to its right
+                need = max([at, *(d + 1 for d in deepest[lane:])])
+                if branch and need > rank:  # a branch's frame moves right rather than down
+                    lane += 1
+                    continue
+                at = need
+            if lane not in taken.get(at, ()):
+                break
             lane += 1
-        used.add(lane)
-        box.lane = lane
+        rank = at
+        box.rank, box.lane = rank, lane
+        taken.setdefault(rank, set()).add(lane)
+        deepest[lane] = max(deepest[lane], rank)
+        for key in opening:
+            spans[key] = [rank, lane, rank, lane]
+            open_chain.append(key)
+        for key in open_chain:
+            span = spans[key]
+            span[2], span[3] = max(span[2], rank), max(span[3], lane)
         lanes = max(lanes, lane + 1)
     return lanes
 
@@ -317,13 +384,27 @@ def frame_nodes(tree: Tree, depth: int | None, boxes: list[Box]) -> dict[int, tu
     return {k: v for k, v in holders.items() if v[1]}
 
 
+def frame_chains(tree: Tree, boxes: list[Box], holders: dict[int, tuple[Node, list[int]]]) -> list[list[int]]:
+    """For each box, the frames it lies in, outermost first."""
+    chains: list[list[int]] = []
+    for box in boxes:
+        chain: list[int] = []
+        parent = box.line.node.parent if box.line is not None else None
+        while parent is not None and parent is not tree.root:
+            if id(parent) in holders:
+                chain.append(id(parent))
+            parent = parent.parent
+        chains.append(chain[::-1])
+    return chains
+
+
 def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
     """Boxes, edges, frames and labels with coordinates, the drawing starting at ``top``."""
     boxes = make_boxes(tree, depth)
-    lanes = place(boxes)
+    holders = frame_nodes(tree, depth, boxes)
+    lanes = place(boxes, frame_chains(tree, boxes, holders))
     ranks = 1 + max((b.rank for b in boxes), default=0)
     edge_routes, rank_gaps, lane_gaps = routes(boxes)
-    holders = frame_nodes(tree, depth, boxes)
 
     # frame nesting: how many frames start (end) at each rank, stacked
     levels: dict[int, int] = {}
