@@ -626,6 +626,6 @@ def test_empty_blocks_repeated_past_any_count() -> None:
     assert time.monotonic() - started < SECONDS_PER_CASE
     report = analyse(load_model("2 * (3 * sequential()) -> relu", (3, 8, 8)))
     assert str(report.error) == (
-        "inline spec: layer 1 (sequential1.0.sequential1.0.sequential1): "
+        "inline spec: layer 1 (sequential1.0.0.0.0): "
         "sequential needs at least one layer"
     )

@@ -117,7 +117,9 @@ def geometries(layer: LayerType, shape: tuple[int, ...]) -> list[Geometry]:
     a = layer.args
     word = a.padding if isinstance(a.padding, str) else None
     ceil_mode = bool(getattr(a, "ceil_mode", False))
-    window = layer.window(shape)
+    # A transposed convolution states a window for the tables (receptive "reset"); its
+    # size follows its own arguments, not a window sliding over the input.
+    window = layer.window(shape) if layer.receptive == "window" else None
     if window is not None:
         columns = zip(
             shape[2:], window.kernel, window.stride, window.pad_left, window.pad_right,
