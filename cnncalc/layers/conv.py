@@ -12,7 +12,7 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, Shape, Window, numel, show_shape
+from .base import LayerType, SaveContext, Saved, Shape, Window, numel, show_shape
 from .fields import Bool, Choice, Int, Ints, OptionalInt, Padding
 
 SPATIAL_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
@@ -137,6 +137,33 @@ class ConvNd(LayerType):
         left, right = self.pads(shape)
         return Window(a.kernel_size, a.stride, left, right, a.dilation)
 
+    def padded_copy(self, shape: Shape) -> int | None:
+        """Elements of the padded copy of the input that the convolution reads, where one
+        is made (``same`` or asymmetric padding, a padding_mode other than zeros); None
+        where the kernel pads by itself."""
+        left, right = self.pads(shape)
+        if left == right and self.args.padding != "same" and self.args.padding_mode == "zeros":
+            return None
+        return shape[0] * shape[1] * prod(n + lo + hi for n, lo, hi in zip(shape[2:], left, right))
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input, or the padded copy where one is made (reflect and replicate padding
+        also save their own input, in float32 under CPU autocast); under autocast the
+        lower-precision copies of the input and of the weight."""
+        padded = self.padded_copy(shape)
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        cast_weight = Saved(new=(weight * ctx.lower,)) if ctx.autocast else Saved()
+        if padded is None:
+            return ctx.cast(numel(shape), ctx.lower) + cast_weight
+        saved = Saved(new=(padded * ctx.lower,))
+        if self.args.padding_mode in ("reflect", "replicate") and ctx.input_grad:
+            pad_size = 4 if ctx.cpu_autocast else ctx.itemsize  # CPU autocast pads in float32
+            saved += ctx.cast(numel(shape), pad_size)
+        return saved + cast_weight
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -222,6 +249,15 @@ class ConvTransposeNd(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input; under autocast the lower-precision copies of the input and weight."""
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        saved = ctx.cast(numel(shape), ctx.lower)
+        return saved + Saved(new=(weight * ctx.lower,)) if ctx.autocast else saved
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LayerType, Shape
+from math import prod
+
+from .base import NOTHING, LayerType, SaveContext, Saved, Shape, numel
 from .fields import Bool, Float
 
 RANKS = {
@@ -27,10 +29,27 @@ class Dropout(LayerType):
         self.require_rank(shape, *RANKS[self.type_name])
         return shape
 
+    def aliases_input(self) -> bool:
+        return self.args.inplace or self.args.p == 0
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The mask the gradient is multiplied by. ``dropout``: one element per input
+        element, bool (1 byte) on CUDA, in the input's type on CPU and in place;
+        ``dropout1d/2d/3d`` drop whole channels, one mask element per (sample, channel).
+        ``p`` 0 saves nothing (the input passes through), ``p`` 1 one zero."""
+        if self.args.p == 0:
+            return NOTHING
+        if self.args.p == 1:
+            return Saved(new=(ctx.itemsize,))
+        if self.type_name != "dropout":
+            return Saved(new=(prod(shape[:2]) * ctx.itemsize,))
+        per_element = 1 if ctx.device == "cuda" and not self.args.inplace else ctx.itemsize
+        return Saved(new=(numel(shape) * per_element,))
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
-        return getattr(nn, self.torch_name)(self.args.p)
+        return getattr(nn, self.torch_name)(self.args.p, self.args.inplace)
 
 
 LAYERS: list[type[LayerType]] = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import FlatShape, LayerType, Shape, numel, show_shape
+from .base import FlatShape, LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .fields import Bool, Int, OptionalInt
 
 
@@ -45,6 +45,16 @@ class Linear(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input; under autocast the lower-precision copies of the input and weight."""
+        saved = ctx.cast(numel(shape), ctx.lower)
+        if ctx.autocast:
+            saved += Saved(new=(shape[-1] * self.args.out_features * ctx.lower,))
+        return saved
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn

@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .base import LayerType, Shape, numel, show_shape
+from .base import LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .fields import Bool, Float, Int, IntList, OptionalInt
 
 COMMON = {
@@ -46,6 +46,10 @@ class RunningStatsNorm(LayerType):
         # running_mean, running_var and the scalar num_batches_tracked
         return 2 * shape[1] + 1 if self.args.track_running_stats else 0
 
+    def buffer_bytes(self, shape: Shape, itemsize: int) -> int:
+        """running_mean and running_var in the parameters' type; num_batches_tracked is int64."""
+        return 2 * shape[1] * itemsize + 8 if self.args.track_running_stats else 0
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -60,6 +64,14 @@ class BatchNormNd(RunningStatsNorm):
 
     torch_name = "BatchNorm"
     flops_per_element = 2
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input and the batch mean and inverse standard deviation, one per channel,
+        in the parameters' type where the layer has parameters or running statistics
+        (float32 under autocast), else in the input's."""
+        a = self.args
+        size = ctx.param_itemsize if a.affine or a.track_running_stats else ctx.itemsize
+        return Saved(input=True, new=(shape[1] * size,) * 2)
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -118,6 +130,27 @@ class InstanceNormNd(RunningStatsNorm):
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Instance norm runs batch norm on the input viewed as (1, N·C, …): the input, the
+        mean and inverse standard deviation per (sample, channel), and the weight and
+        running statistics repeated N times where there are any. In the parameters' type
+        when affine, else in the input's."""
+        a = self.args
+        size = ctx.param_itemsize if a.affine else ctx.itemsize
+        count = 2 + (1 if a.affine else 0) + (2 if a.track_running_stats else 0)
+        return Saved(input=True, new=(shape[0] * shape[1] * size,) * count)
+
+
+def statistics(layer: LayerType, shape: Shape, rows: int, affine: bool, ctx: SaveContext) -> Saved:
+    """Group and layer norm: the input and a mean and inverse standard deviation for each
+    of ``rows`` normalised groups. CUDA's autocast runs both in float32 (the float32 copy
+    of the input is saved); elsewhere the statistics are in the parameters' type when
+    affine, else in the input's."""
+    if ctx.cuda_autocast:
+        return ctx.cast(numel(shape), 4) + Saved(new=(rows * 4,) * 2)
+    size = ctx.param_itemsize if affine else ctx.itemsize
+    return Saved(input=True, new=(rows * size,) * 2)
+
 
 class GroupNorm(LayerType):
     """``torch.nn.GroupNorm(num_groups, num_channels)``; num_channels is inferred."""
@@ -153,6 +186,12 @@ class GroupNorm(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        return statistics(self, shape, shape[0] * self.args.num_groups, self.args.affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -195,6 +234,13 @@ class LayerNorm(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        rows = numel(shape) // prod(self.normalized(shape))
+        return statistics(self, shape, rows, self.args.elementwise_affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn

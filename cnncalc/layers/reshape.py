@@ -8,7 +8,7 @@ from math import prod
 from typing import Any
 
 from ..limits import MAX_DIMENSION
-from .base import FlatShape, LayerType, Shape, show_shape
+from .base import NOTHING, FlatShape, LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .conv import dims
 from .fields import (
     Choice,
@@ -72,6 +72,13 @@ class Flatten(LayerType):
         out = (*shape[:start], prod(merged), *shape[end + 1 :])
         return FlatShape(out, merged) if end == rank - 1 else out
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self) -> bool:
+        return True
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -91,6 +98,13 @@ class Unflatten(LayerType):
         dim = normalise_dim(self, self.args.dim, len(shape), "dim")
         sizes = resolve_minus_one(self, self.args.unflattened_size, shape[dim], str(shape[dim]))
         return (*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self) -> bool:
+        return True
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -113,6 +127,13 @@ class Reshape(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         source = "×".join(map(str, shape[1:])) or "1"
         return (shape[0], *resolve_minus_one(self, self.args.shape, prod(shape[1:]), source))
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self) -> bool:
+        return True
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Reshape as ReshapeModule
@@ -200,6 +221,10 @@ class ZeroPadNd(LayerType):
         one = (1,) * spatial
         return Window(one, one, left, right, one)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -233,6 +258,10 @@ class PixelShuffle(LayerType):
             raise self.fail(f"channels {shape[1]} are not divisible by upscale_factor² = {r * r}")
         return (shape[0], shape[1] // (r * r), shape[2] * r, shape[3] * r)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -256,6 +285,10 @@ class PixelUnshuffle(LayerType):
                 f"height {shape[2]} and width {shape[3]} must be divisible by downscale_factor {r}"
             )
         return (shape[0], shape[1] * r * r, shape[2] // r, shape[3] // r)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -325,6 +358,18 @@ class Upsample(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return 0 if self.args.mode.startswith("nearest") else 3 * (len(out) - 2) * prod(out)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Interpolation needs only the shapes. ``area`` is adaptive average pooling: it
+        saves the input (in float32 under CPU autocast in 3-D) unless every output size
+        is 1 (a mean)."""
+        if self.args.mode != "area" or all(n == 1 for n in out[2:]):
+            return NOTHING
+        return ctx.cast(numel(shape), self.output_itemsize(shape, ctx))
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        three_d_area = self.args.mode == "area" and len(shape) == 5
+        return 4 if ctx.cpu_autocast and three_d_area else ctx.itemsize
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -361,6 +406,10 @@ class KerasUpSamplingNd(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 0 if self.args.interpolation == "nearest" else 3 * self.nd * prod(out)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
