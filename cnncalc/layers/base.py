@@ -233,6 +233,17 @@ class LayerType:
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + self.flops_per_element * numel(out)
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        """Elements of each parameter tensor (weight, bias), as ``module.parameters()``
+        lists them; the optimizer keeps state per tensor."""
+        count = self.params(shape)
+        return (count,) if count else ()
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """FLOPs of this layer's backward pass: its forward FLOPs again where a gradient
+        flows through it (the input needs one, or its parameters are trained), else 0."""
+        return self.flops(shape, out) if input_grad or (param_grad and self.params(shape)) else 0
+
     def buffer_bytes(self, shape: Shape, itemsize: int) -> int:
         """Bytes of the buffers (running statistics), in the parameters' element type."""
         return self.buffers(shape) * itemsize

@@ -146,6 +146,17 @@ class ConvNd(LayerType):
             return None
         return shape[0] * shape[1] * prod(n + lo + hi for n, lo, hi in zip(shape[2:], left, right))
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.args.out_channels if self.args.bias else 0
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """The input, or the padded copy where one is made (reflect and replicate padding
         also save their own input, in float32 under CPU autocast); under autocast the
@@ -249,6 +260,17 @@ class ConvTransposeNd(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.args.out_channels if self.args.bias else 0
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.args.bias else 0)
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """The input; under autocast the lower-precision copies of the input and weight."""

@@ -46,6 +46,9 @@ class RunningStatsNorm(LayerType):
         # running_mean, running_var and the scalar num_batches_tracked
         return 2 * shape[1] + 1 if self.args.track_running_stats else 0
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        return (shape[1], shape[1]) if self.args.affine else ()
+
     def buffer_bytes(self, shape: Shape, itemsize: int) -> int:
         """running_mean and running_var in the parameters' type; num_batches_tracked is int64."""
         return 2 * shape[1] * itemsize + 8 if self.args.track_running_stats else 0
@@ -187,6 +190,9 @@ class GroupNorm(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        return (shape[1], shape[1]) if self.args.affine else ()
+
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         return statistics(self, shape, shape[0] * self.args.num_groups, self.args.affine, ctx)
 
@@ -234,6 +240,12 @@ class LayerNorm(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        if not self.args.elementwise_affine:
+            return ()
+        size = prod(self.normalized(shape))
+        return (size, size) if self.args.bias else (size,)
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         rows = numel(shape) // prod(self.normalized(shape))

@@ -1,0 +1,457 @@
+"""The memory of a training step (or an inference pass) of an analysed model, before anything
+runs: ``cnncalc memory``. No torch: every figure comes from the layer types' own rules.
+
+A training step, as PyTorch 2.13 runs it (``zero_grad(set_to_none=True)``, forward,
+backward, ``optimizer.step()``), holds at every moment:
+
+    resident   parameters + buffers + optimizer state (they live between steps)
+  + saved      what autograd keeps for backward (each layer type's ``saved_bytes``); a
+               storage several rows save is counted once, charged to the first row that
+               saves it in execution order, and freed once that row's backward has run
+  + grads      parameter gradients, made during backward and kept until the next step
+  + transient  what lives only for a moment: during forward the outputs nothing saved yet
+               that a later row still reads; during backward the gradients of activations
+               (of a tensor from the backward of its last reader to that of its producer);
+               during the optimizer step its temporaries.
+
+``peak_bytes`` is the largest total over the moments: the forward pass row by row, the
+backward pass row by row in reverse, and the optimizer step. At the end of the forward pass
+everything saved is alive, so resident + saved ≤ peak ≤ resident + saved + grads +
+transient, where ``transient_bytes`` is the largest transient at any moment. The model
+input and output are held by the caller throughout.
+
+Inference (``torch.no_grad``): parameters and buffers plus the largest sum of activations
+alive at once, each freed after its last reader.
+
+Optimizer state per trainable parameter tensor: sgd none; momentum one buffer; adam and
+adamw two moments in the parameter's type, and a 0-dim float32 ``step`` that PyTorch keeps
+on the CPU (so it is counted with ``--device cpu`` only). Optimizer temporaries: on CPU
+(one tensor at a time) adam holds two temporaries of the largest parameter tensor; on CUDA
+(``foreach``) one temporary of every parameter at once.
+
+Every moment is affine in the batch size (shapes scale with it; statistics per channel and
+parameters do not), so the largest batch within a budget is solved from the figures at
+batch 1 and 2, then confirmed at that batch and the next.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CnncalcError, SpecError
+from .layers import numel
+from .layers.base import NOTHING, SaveContext, Saved
+from .limits import MAX_DIMENSION
+from .report import Merge, Report, Row
+
+Shape = tuple[int, ...]
+OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
+DEVICES = ("cuda", "cpu")
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Bytes per element of the model input, of the parameters (and gradients and
+    optimizer state), and of autocast's lower precision (None: no autocast)."""
+
+    itemsize: int
+    param_itemsize: int
+    autocast: int | None = None
+
+
+PRECISIONS = {
+    "fp32": Precision(4, 4),
+    "fp16": Precision(2, 2),
+    "bf16": Precision(2, 2),
+    "amp-fp16": Precision(4, 4, 2),
+    "amp-bf16": Precision(4, 4, 2),
+}
+DTYPE_PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
+
+
+class MemoryError_(CnncalcError):  # noqa: N801 - not the builtin MemoryError
+    """A request ``memory`` cannot answer (a budget nothing fits). Exit status 2."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    train: bool = True
+    optimizer: str = "adam"
+    precision: str = "fp32"
+    device: str = "cuda"
+
+    def check(self) -> None:
+        for what, value, known in (
+            ("optimizer", self.optimizer, OPTIMIZERS),
+            ("precision", self.precision, tuple(PRECISIONS)),
+            ("device", self.device, DEVICES),
+        ):
+            if value not in known:
+                raise SpecError(f"{what} must be one of {', '.join(known)}, got {value!r}")
+
+
+@dataclass
+class Value:
+    """An activation tensor of the step."""
+
+    storage: int
+    grad_id: int
+    numel: int
+    itemsize: int
+    grad: bool
+
+
+@dataclass
+class Interval:
+    """A storage (or a gradient's) bytes and the steps it lives between."""
+
+    nbytes: int
+    created: int
+    last_use: int
+    saved_by: int | None = None  # the row it is charged to, for saved storages
+    pinned: bool = False  # the model input and output: the caller holds them
+    active: bool = True  # gradients: whether this one exists at all
+
+
+@dataclass(frozen=True)
+class Moment:
+    """One moment of the step: its phase, the row running (None in the optimizer step) and
+    the bytes alive, split as the module docstring defines."""
+
+    phase: str
+    row: int | None
+    saved: int
+    grads: int
+    transient: int
+
+
+@dataclass
+class TrainingMemory:
+    """What ``memory`` prints: per-row saved bytes (training) or activations alive while
+    the row runs (inference), and the breakdown."""
+
+    report: Report
+    setup: Setup
+    saved: dict[int, int]
+    alive: dict[int, int]
+    param_bytes: int
+    buffer_bytes: int
+    grad_bytes: int
+    optimizer_bytes: int
+    saved_activation_bytes: int
+    transient_bytes: int
+    peak_bytes: int
+    peak: Moment
+    moments: list[int] = field(repr=False, default_factory=list)  # totals, resident included
+    budget: int | None = None
+    max_batch: int | None = None
+    max_batch_peak: int | None = None
+
+    @property
+    def resident_bytes(self) -> int:
+        return self.param_bytes + self.buffer_bytes + self.optimizer_bytes
+
+
+class Simulation:
+    """Walks the plan once as the step runs it, giving every activation a storage and a
+    gradient, and recording which rows save which storages."""
+
+    def __init__(self, report: Report, setup: Setup) -> None:
+        self.setup = setup
+        self.precision = PRECISIONS[setup.precision]
+        self.storages: list[Interval] = []
+        self.grads: list[Interval] = []
+        self.saved: dict[int, int] = {}
+        self.param_grads: dict[int, int] = {}
+        self.param_bytes = self.buffer_bytes = self.optimizer_bytes = 0
+        self.largest_tensor = self.trainable_bytes = 0
+        self.steps = len(report.rows)
+
+    # ---- storages and gradients --------------------------------------------------------
+    def new_storage(self, nbytes: int, step: int) -> int:
+        self.storages.append(Interval(nbytes, step, step))
+        return len(self.storages) - 1
+
+    def new_grad(self, nbytes: int, step: int, active: bool) -> int:
+        self.grads.append(Interval(nbytes, step, step, active=active))
+        return len(self.grads) - 1
+
+    def new_value(self, elements: int, itemsize: int, step: int, grad: bool) -> Value:
+        nbytes = elements * itemsize
+        return Value(
+            self.new_storage(nbytes, step), self.new_grad(nbytes, step, grad), elements, itemsize, grad
+        )
+
+    def use(self, value: Value, step: int) -> None:
+        storage, grad = self.storages[value.storage], self.grads[value.grad_id]
+        storage.last_use = max(storage.last_use, step)
+        grad.last_use = max(grad.last_use, step)
+
+    def charge(self, storage: int, row: int) -> None:
+        """Count a saved storage once, on the first row that saves it."""
+        interval = self.storages[storage]
+        if interval.saved_by is None and self.setup.train:
+            interval.saved_by = row
+            self.saved[row] = self.saved.get(row, 0) + interval.nbytes
+
+    # ---- the walk ----------------------------------------------------------------------
+    def run(self, plan: list[Any], x: Value) -> Value:
+        for step in plan:
+            if isinstance(step, Merge):
+                x = self.merge(step.row, [self.run(branch, x) for branch in step.branches])
+            else:
+                x = self.leaf(step, x)
+        return x
+
+    def leaf(self, row: Row, x: Value) -> Value:
+        layer = row.layer
+        assert layer is not None, f"row {row.index} has no layer type"
+        t, p = row.index, self.precision
+        self.use(x, t)
+        trains = self.setup.train and row.trainable and row.params > 0
+        needs = self.setup.train and (x.grad or trains)
+        ctx = SaveContext(x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad)
+        shape, out_shape = row.input_shape, row.output_shape
+        saved = layer.saved_bytes(shape, out_shape, ctx) if needs else NOTHING
+        elements = numel(out_shape)
+        if layer.aliases_input():
+            grad_id = x.grad_id if saved == NOTHING else self.new_grad(elements * x.itemsize, t, needs)
+            out = Value(x.storage, grad_id, elements, x.itemsize, needs)
+        else:
+            out = self.new_value(elements, layer.output_itemsize(shape, ctx), t, needs)
+        self.keep(saved, x, out, t)
+        self.account_parameters(row, layer.param_tensors(shape), layer.buffer_bytes(shape, p.param_itemsize), trains)
+        return out
+
+    def keep(self, saved: Saved, x: Value, out: Value, t: int) -> None:
+        if saved.input:
+            self.charge(x.storage, t)
+        if saved.output:
+            self.charge(out.storage, t)
+        for nbytes in saved.new:
+            self.charge(self.new_storage(nbytes, t), t)
+
+    def merge(self, row: Row, inputs: list[Value]) -> Value:
+        """add and concat save nothing (their gradients are the output's, or slices of it);
+        mul, folded left to right, saves each factor the other one's gradient needs."""
+        t = row.index
+        for value in inputs:
+            self.use(value, t)
+        needs = self.setup.train and any(v.grad for v in inputs)
+        itemsize = max(v.itemsize for v in inputs)
+        if row.type == "mul" and needs:
+            product = inputs[0]
+            for i, factor in enumerate(inputs[1:], 1):
+                if product.grad:
+                    self.charge(factor.storage, t)
+                if factor.grad:
+                    self.charge(product.storage, t)
+                if i < len(inputs) - 1:
+                    shape = partial_broadcast(row.input_shapes or (), i + 1)
+                    product = self.new_value(numel(shape), itemsize, t, True)
+        return self.new_value(numel(row.output_shape), itemsize, t, needs)
+
+    def account_parameters(self, row: Row, tensors: tuple[int, ...], buffers: int, trains: bool) -> None:
+        size = self.precision.param_itemsize
+        self.param_bytes += row.params * size
+        self.buffer_bytes += buffers
+        if not trains:
+            return
+        self.param_grads[row.index] = row.params * size
+        self.trainable_bytes += row.params * size
+        self.largest_tensor = max(self.largest_tensor, max(tensors, default=0) * size)
+        optimizer = self.setup.optimizer
+        if optimizer == "momentum":
+            self.optimizer_bytes += row.params * size
+        elif optimizer in ("adam", "adamw"):
+            step = 4 if self.setup.device == "cpu" else 0  # CUDA keeps `step` in host memory
+            self.optimizer_bytes += 2 * row.params * size + step * len(tensors)
+
+    # ---- the moments -------------------------------------------------------------------
+    def optimizer_temporaries(self) -> int:
+        if self.setup.optimizer not in ("adam", "adamw"):
+            return 0
+        if self.setup.device == "cpu":
+            return 2 * self.largest_tensor
+        return self.trainable_bytes
+
+    def moments(self, model_output: Value | None) -> list[Moment]:
+        steps = self.steps
+        end = steps + 1
+        forward_saved = [0] * (end + 1)
+        forward_other = [0] * (end + 1)
+        backward_saved = [0] * (end + 1)
+        backward_grads = [0] * (end + 1)
+        pinned = 0
+        for s in self.storages:
+            if s.pinned:
+                pinned += s.nbytes
+                continue
+            if s.saved_by is not None:
+                add_range(forward_saved, s.created, steps, s.nbytes)
+                add_range(backward_saved, s.saved_by, steps, s.nbytes)
+            else:
+                add_range(forward_other, s.created, min(s.last_use, steps), s.nbytes)
+        for g in self.grads:
+            if g.active:
+                add_range(backward_grads, max(g.created, 1), min(g.last_use, steps), g.nbytes)
+        param_grads = [0] * (end + 1)
+        for row, nbytes in self.param_grads.items():
+            add_range(param_grads, 1, row, nbytes)
+        for array in (forward_saved, forward_other, backward_saved, backward_grads, param_grads):
+            running = 0
+            for i in range(end + 1):
+                running += array[i]
+                array[i] = running
+        saved_pinned = sum(s.nbytes for s in self.storages if s.pinned and s.saved_by is not None)
+        other_pinned = pinned - saved_pinned
+        result = [
+            Moment("forward", t, forward_saved[t] + saved_pinned, 0, forward_other[t] + other_pinned)
+            for t in range(1, steps + 1)
+        ]
+        if not self.setup.train:
+            return result
+        result += [
+            Moment("backward", t, backward_saved[t] + saved_pinned, param_grads[t], backward_grads[t] + other_pinned)
+            for t in range(steps, 0, -1)
+        ]
+        total_grads = sum(self.param_grads.values())
+        result.append(Moment("optimizer step", None, 0, total_grads, pinned + self.optimizer_temporaries()))
+        return result
+
+
+def add_range(array: list[int], start: int, stop: int, value: int) -> None:
+    """Add ``value`` to ``array[start..stop]`` (inclusive), as a difference to be summed."""
+    if stop < start:
+        return
+    array[start] += value
+    array[stop + 1] -= value
+
+
+def partial_broadcast(shapes: tuple[Shape, ...], count: int) -> Shape:
+    from .graph import broadcast
+
+    return broadcast(list(shapes[:count])) or shapes[0]
+
+
+def simulate(report: Report, setup: Setup) -> TrainingMemory:
+    """The memory of one step of ``report``'s model as ``setup`` says."""
+    setup.check()
+    if report.error is not None:
+        raise report.error
+    sim = Simulation(report, setup)
+    p = sim.precision
+    x = sim.new_value(numel(report.input_shape), p.itemsize, 0, False)
+    sim.storages[x.storage].pinned = True
+    out = sim.run(report.plan, x)
+    sim.storages[out.storage].pinned = True
+    sim.use(out, sim.steps + 1)  # the loss reads the output; its gradient starts backward
+    moments = sim.moments(out)
+    resident = sim.param_bytes + sim.buffer_bytes + sim.optimizer_bytes
+    totals = [resident + m.saved + m.grads + m.transient for m in moments]
+    peak_index = max(range(len(totals)), key=totals.__getitem__)
+    alive = {m.row: m.saved + m.transient for m in moments if m.phase == "forward" and m.row}
+    return TrainingMemory(
+        report=report, setup=setup, saved=sim.saved, alive=alive, param_bytes=sim.param_bytes,
+        buffer_bytes=sim.buffer_bytes, grad_bytes=sum(sim.param_grads.values()),
+        optimizer_bytes=sim.optimizer_bytes, saved_activation_bytes=sum(sim.saved.values()),
+        transient_bytes=max(m.transient for m in moments), peak_bytes=totals[peak_index],
+        peak=moments[peak_index], moments=totals,
+    )  # fmt: skip
+
+
+# ---- the largest batch within a budget -------------------------------------------------------
+def with_budget(memory: TrainingMemory, budget: int, at_batch: Any) -> TrainingMemory:
+    """Add the largest batch whose peak fits ``budget``, and the peak at it.
+
+    ``at_batch(n)`` is the analysis of the same model at batch ``n`` as a TrainingMemory.
+    Each moment is ``a·batch + c``; the figures at batch 1 and 2 give ``a`` and ``c``, and
+    the largest batch is ``min over moments of floor((budget − c) / a)``. It is confirmed by
+    the peaks at that batch and the next; where a model is not affine in the batch (a
+    layer whose shape does not scale with it), a bisection between confirmed figures
+    settles it.
+    """
+    one = at_batch(1)
+    if one.peak_bytes > budget:
+        raise MemoryError_(not_even_one(one, budget))
+    two = at_batch(2)
+    candidate = MAX_DIMENSION
+    for m1, m2 in zip(one.moments, two.moments, strict=True):
+        slope = m2 - m1
+        if slope > 0:
+            candidate = min(candidate, (budget - (m1 - slope)) // slope)
+    candidate = max(candidate, 1)
+    fits = at_batch(candidate).peak_bytes <= budget
+    beyond = candidate >= MAX_DIMENSION or at_batch(candidate + 1).peak_bytes > budget
+    if not (fits and beyond):
+        candidate = bisect(at_batch, budget)
+    memory.budget = budget
+    memory.max_batch = candidate
+    memory.max_batch_peak = at_batch(candidate).peak_bytes
+    return memory
+
+
+def bisect(at_batch: Any, budget: int) -> int:
+    low, high = 1, 2
+    while high < MAX_DIMENSION and at_batch(high).peak_bytes <= budget:
+        low, high = high, min(high * 2, MAX_DIMENSION)
+    if at_batch(high).peak_bytes <= budget:
+        return high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if at_batch(middle).peak_bytes <= budget:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def not_even_one(one: TrainingMemory, budget: int) -> str:
+    from .render import human_bytes
+
+    fixed = one.resident_bytes
+    if fixed > budget:
+        what = "parameters and optimizer state" if one.setup.train else "parameters"
+        return (
+            f"not even batch 1 fits the budget of {human_bytes(budget)} ({budget:,} bytes): "
+            f"{what} alone need {human_bytes(fixed)} ({fixed:,} bytes)"
+        )
+    return (
+        f"not even batch 1 fits the budget of {human_bytes(budget)} ({budget:,} bytes): its "
+        f"peak is {human_bytes(one.peak_bytes)} ({one.peak_bytes:,} bytes), of which "
+        f"parameters, buffers and optimizer state {human_bytes(fixed)}"
+    )
+
+
+# ---- training FLOPs, for params ---------------------------------------------------------------
+def training_flops(report: Report) -> int:
+    """Forward plus backward FLOPs of one training step: each row's forward FLOPs, plus its
+    ``backward_flops`` (convolution and linear: 2·MACs for each of the input's and the
+    weight's gradients, and one per output element for the bias's; other layers their
+    forward FLOPs again where a gradient passes through them; merges: add and concat
+    none, mul twice its forward). Nothing upstream of every trainable layer needs a
+    gradient, so the first layer computes no gradient of its input."""
+    total = 0
+
+    def walk(plan: list[Any], grad: bool) -> bool:
+        nonlocal total
+        for step in plan:
+            if isinstance(step, Merge):
+                branches = [walk(branch, grad) for branch in step.branches]
+                row = step.row
+                total += row.flops
+                grad = any(branches)
+                if grad and row.type == "mul":
+                    total += 2 * row.flops
+                continue
+            row, layer = step, step.layer
+            trains = row.trainable and row.params > 0
+            total += row.flops
+            if layer is not None:
+                total += layer.backward_flops(row.input_shape, row.output_shape, grad, trains)
+            grad = grad or trains
+        return grad
+
+    walk(report.plan, False)
+    return total
