@@ -211,7 +211,7 @@ class Simulation:
         self.use(x, t)
         trains = self.setup.train and row.trainable and row.params > 0
         needs = self.setup.train and (x.grad or trains)
-        ctx = SaveContext(x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad)
+        ctx = SaveContext(x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad, trains)
         shape, out_shape = row.input_shape, row.output_shape
         saved = layer.saved_bytes(shape, out_shape, ctx) if needs else NOTHING
         elements = numel(out_shape)

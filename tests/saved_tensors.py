@@ -162,9 +162,9 @@ def allocations() -> Iterator[list[int]]:
     with profile(activities=[ProfilerActivity.CPU], profile_memory=True) as prof:
         yield peak
     events = sorted(
-        (e.time_range.start, e.cpu_memory_usage)
-        for e in prof.events()
-        if e.name == "[memory]"
+        (e.start_ns(), e.nbytes())
+        for e in prof.profiler.kineto_results.events()
+        if e.name() == "[memory]" and e.device_type() == torch.autograd.DeviceType.CPU
     )
     current = 0
     for _, delta in events:
@@ -197,5 +197,5 @@ def measure_step(report: Report, precision: str = "fp32", optimizer: str = "adam
     opt.zero_grad(set_to_none=True)
     with allocations() as peak:
         step()
-    resident = params + buffers + state
+    resident = params + buffers + state + tensor_bytes(x)
     return StepMemory(resident, resident + peak[0], params, grads, state)

@@ -91,7 +91,8 @@ class SaveContext:
     parameters (4 under autocast). ``autocast`` is the bytes per element of autocast's
     lower precision (2), None without autocast. ``device`` is ``"cuda"`` or ``"cpu"``;
     ``input_grad`` says whether the input requires grad (the model input does not, nor
-    does anything below a frozen stem).
+    does anything below a frozen stem), ``param_grad`` whether the layer's own parameters
+    are trained.
     """
 
     itemsize: int
@@ -99,6 +100,7 @@ class SaveContext:
     autocast: int | None = None
     device: str = "cuda"
     input_grad: bool = True
+    param_grad: bool = True
 
     @property
     def lower(self) -> int:

@@ -58,9 +58,11 @@ class Linear(LayerType):
         return matmul + (numel(out) if param_grad and self.args.bias else 0)
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """The input; under autocast the lower-precision copies of the input and weight."""
-        saved = ctx.cast(numel(shape), ctx.lower)
-        if ctx.autocast:
+        """A matrix product saves each factor only for the other's gradient: the input
+        where the weight is trained, the weight where the input needs a gradient (under
+        autocast their lower-precision copies; the weight itself is a parameter)."""
+        saved = ctx.cast(numel(shape), ctx.lower) if ctx.param_grad else Saved()
+        if ctx.autocast and ctx.input_grad:
             saved += Saved(new=(shape[-1] * self.args.out_features * ctx.lower,))
         return saved
 
