@@ -276,48 +276,46 @@ class Simulation:
             return 2 * self.largest_tensor
         return self.trainable_bytes
 
-    def moments(self, model_output: Value | None) -> list[Moment]:
+    def moments(self) -> list[Moment]:
+        """Every moment's figures, from difference arrays over the steps (one pass over
+        the storages and gradients, whatever the depth of the model)."""
         steps = self.steps
-        end = steps + 1
-        forward_saved = [0] * (end + 1)
-        forward_other = [0] * (end + 1)
-        backward_saved = [0] * (end + 1)
-        backward_grads = [0] * (end + 1)
-        pinned = 0
+        size = steps + 2
+        fwd_saved, fwd_other, bwd_saved, bwd_grads, param_grads = ([0] * size for _ in range(5))
+        held_saved = held_other = 0
         for s in self.storages:
-            if s.pinned:
-                pinned += s.nbytes
-                continue
-            if s.saved_by is not None:
-                add_range(forward_saved, s.created, steps, s.nbytes)
-                add_range(backward_saved, s.saved_by, steps, s.nbytes)
+            saved = s.saved_by is not None
+            if s.pinned:  # alive from its creation to the end of the step
+                add_range(fwd_saved if saved else fwd_other, max(s.created, 1), steps, s.nbytes)
+                if saved:
+                    held_saved += s.nbytes
+                else:
+                    held_other += s.nbytes
+            elif saved:
+                add_range(fwd_saved, max(s.created, 1), steps, s.nbytes)
+                add_range(bwd_saved, s.saved_by, steps, s.nbytes)  # type: ignore[arg-type]
             else:
-                add_range(forward_other, s.created, min(s.last_use, steps), s.nbytes)
+                add_range(fwd_other, max(s.created, 1), min(s.last_use, steps), s.nbytes)
         for g in self.grads:
             if g.active:
-                add_range(backward_grads, max(g.created, 1), min(g.last_use, steps), g.nbytes)
-        param_grads = [0] * (end + 1)
+                add_range(bwd_grads, max(g.created, 1), min(g.last_use, steps), g.nbytes)
         for row, nbytes in self.param_grads.items():
             add_range(param_grads, 1, row, nbytes)
-        for array in (forward_saved, forward_other, backward_saved, backward_grads, param_grads):
+        for array in (fwd_saved, fwd_other, bwd_saved, bwd_grads, param_grads):
             running = 0
-            for i in range(end + 1):
+            for i in range(size):
                 running += array[i]
                 array[i] = running
-        saved_pinned = sum(s.nbytes for s in self.storages if s.pinned and s.saved_by is not None)
-        other_pinned = pinned - saved_pinned
-        result = [
-            Moment("forward", t, forward_saved[t] + saved_pinned, 0, forward_other[t] + other_pinned)
-            for t in range(1, steps + 1)
-        ]
+        result = [Moment("forward", t, fwd_saved[t], 0, fwd_other[t]) for t in range(1, steps + 1)]
         if not self.setup.train:
-            return result
+            return result or [Moment("forward", None, 0, 0, held_other)]
         result += [
-            Moment("backward", t, backward_saved[t] + saved_pinned, param_grads[t], backward_grads[t] + other_pinned)
+            Moment("backward", t, bwd_saved[t] + held_saved, param_grads[t], bwd_grads[t] + held_other)
             for t in range(steps, 0, -1)
         ]
+        held = held_saved + held_other
         total_grads = sum(self.param_grads.values())
-        result.append(Moment("optimizer step", None, 0, total_grads, pinned + self.optimizer_temporaries()))
+        result.append(Moment("optimizer step", None, 0, total_grads, held + self.optimizer_temporaries()))
         return result
 
 
@@ -347,7 +345,7 @@ def simulate(report: Report, setup: Setup) -> TrainingMemory:
     out = sim.run(report.plan, x)
     sim.storages[out.storage].pinned = True
     sim.use(out, sim.steps + 1)  # the loss reads the output; its gradient starts backward
-    moments = sim.moments(out)
+    moments = sim.moments()
     resident = sim.param_bytes + sim.buffer_bytes + sim.optimizer_bytes
     totals = [resident + m.saved + m.grads + m.transient for m in moments]
     peak_index = max(range(len(totals)), key=totals.__getitem__)
