@@ -364,7 +364,7 @@ def memory_command(
     from .graph import analyse
     from .render_memory import render_memory
     from .spec import load_model
-    from .training_memory import MemoryError_, Setup, simulate, with_budget
+    from .training_memory import Setup, simulate, with_budget
 
     chosen = memory_precision(ctx, precision, dtype)
     setup = Setup(train=train, optimizer=optimizer, precision=chosen, device=device)
@@ -384,8 +384,6 @@ def memory_command(
                 return known[n]
 
             result = with_budget(result, budget, at_batch)
-    except MemoryError_ as exc:
-        fail(exc)
     except CnncalcError as exc:
         fail(exc)
     emit(render_memory(result, fmt))

@@ -70,7 +70,7 @@ PRECISIONS = {
 DTYPE_PRECISION = {"float32": "fp32", "float16": "fp16", "bfloat16": "bf16"}
 
 
-class MemoryError_(CnncalcError):  # noqa: N801 - not the builtin MemoryError
+class BudgetError(CnncalcError):
     """A request ``memory`` cannot answer (a budget nothing fits). Exit status 2."""
 
 
@@ -372,7 +372,7 @@ def with_budget(memory: TrainingMemory, budget: int, at_batch: Any) -> TrainingM
     """
     one = at_batch(1)
     if one.peak_bytes > budget:
-        raise MemoryError_(not_even_one(one, budget))
+        raise BudgetError(not_even_one(one, budget))
     two = at_batch(2)
     candidate = MAX_DIMENSION
     for m1, m2 in zip(one.moments, two.moments, strict=True):

@@ -60,10 +60,12 @@ def storage(t: Any) -> int | None:
     return t.untyped_storage().data_ptr() if isinstance(t, torch.Tensor) else None
 
 
-def build(report: Report, precision: str = "fp32", seed: int = 0) -> tuple[nn.Module, Builder]:
+def build(
+    report: Report, precision: str = "fp32", seed: int = 0, device: str = "cpu"
+) -> tuple[nn.Module, Builder]:
     """The report's model as ``execute`` builds it, in train mode, frozen rows frozen."""
     torch.manual_seed(seed)
-    builder = Builder("cpu", TORCH_DTYPES[precision], len(report.rows), None)
+    builder = Builder(device, TORCH_DTYPES[precision], len(report.rows), None)
     model = builder.sequence(report.plan).train()
     for row, module in builder.modules.values():
         if not row.trainable:
@@ -72,20 +74,20 @@ def build(report: Report, precision: str = "fp32", seed: int = 0) -> tuple[nn.Mo
     return model, builder
 
 
-def autocast(precision: str) -> Any:
+def autocast(precision: str, device: str = "cpu") -> Any:
     if precision in AUTOCAST:
-        return torch.autocast("cpu", dtype=AUTOCAST[precision])
+        return torch.autocast(device, dtype=AUTOCAST[precision])
     return nullcontext()
 
 
-def example_input(report: Report, precision: str) -> torch.Tensor:
-    return torch.randn(report.input_shape, dtype=TORCH_DTYPES[precision])
+def example_input(report: Report, precision: str, device: str = "cpu") -> torch.Tensor:
+    return torch.randn(report.input_shape, dtype=TORCH_DTYPES[precision], device=device)
 
 
-def measure_saved(report: Report, precision: str = "fp32") -> Measurement:
+def measure_saved(report: Report, precision: str = "fp32", device: str = "cpu") -> Measurement:
     """What autograd saves in the forward pass of a training step, then the backward pass
     (so a model whose saved tensors torch cannot use fails here)."""
-    model, builder = build(report, precision)
+    model, builder = build(report, precision, device=device)
     excluded = {storage(t) for t in (*model.parameters(), *model.buffers())}
     running: list[int] = [0]
     edges: dict[int, tuple[set[int | None], int | None]] = {}
@@ -117,8 +119,8 @@ def measure_saved(report: Report, precision: str = "fp32") -> Measurement:
             pending.append((ptr, running[0], t))
         return t
 
-    x = example_input(report, precision)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast(precision):
+    x = example_input(report, precision, device)
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast(precision, device):
         out = model(x)
     for ptr, index, _t in pending:
         inputs, output = edges[index]

@@ -163,6 +163,7 @@ def cold_start(results: Results, repeats: int, env: dict[str, str]) -> None:
     commands = {
         "floor": FLOOR,
         "params resnet50 json": [*CNNCALC, "params", RESNET50, "--format", "json"],
+        "memory resnet50 json": [*CNNCALC, "memory", RESNET50, "--format", "json"],
         "params resnet50 table": [*CNNCALC, "params", RESNET50],
         "--help": [*CNNCALC, "--help"],
         "layers": [*CNNCALC, "layers"],
@@ -171,6 +172,10 @@ def cold_start(results: Results, repeats: int, env: dict[str, str]) -> None:
     floor = median_seconds(runs.pop("floor"))
     results.note(f"floor `python -c \"import click, tabulate, yaml; from pydantic import BaseModel\"`: {floor * 1000:.0f} ms")
     table = median_seconds(runs.pop("params resnet50 table"))
+    memory = median_seconds(runs.pop("memory resnet50 json"))
+    params = median_seconds(runs["params resnet50 json"])
+    # Noise between two medians of alternating runs is a few percent: 1.05 is "no more".
+    results.add(Figure("cold", f"memory resnet50 json ({memory * 1000:.0f} ms) / params resnet50 json", memory / params, "x", 1.05))
     for name, measured in runs.items():
         seconds = median_seconds(measured)
         results.add(Figure("cold", f"{name}: {seconds * 1000:.0f} ms, x floor", seconds / floor, "x", 1.1))
@@ -269,6 +274,7 @@ def memory(results: Results, env: dict[str, str]) -> None:
     for name, command in {
         "params resnet50 (table)": [*CNNCALC, "params", RESNET50],
         "params resnet50 --format json": [*CNNCALC, "params", RESNET50, "--format", "json"],
+        "memory resnet50 --format json": [*CNNCALC, "memory", RESNET50, "--format", "json"],
     }.items():
         run_once(command, env)  # compiles the bytecode, which costs memory of its own
         peak = max(run_once(command, env).peak_bytes for _ in range(3))
