@@ -3,9 +3,8 @@ no parameters, no FLOPs."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from math import prod
+from typing import Any
 
 from .base import NOTHING, LayerType, SaveContext, Saved, Shape, numel
 from .fields import Bool, Float

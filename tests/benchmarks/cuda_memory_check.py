@@ -32,8 +32,8 @@ CONFIGS = {
 
 
 def peak_of_two_steps(report, precision: str) -> int:  # type: ignore[no-untyped-def]
-    import torch
     import saved_tensors
+    import torch
 
     torch.cuda.empty_cache()
     torch.cuda.reset_peak_memory_stats()
