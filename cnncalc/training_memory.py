@@ -199,7 +199,11 @@ class Simulation:
     def run(self, plan: list[Any], x: Value) -> Value:
         for step in plan:
             if isinstance(step, Merge):
-                x = self.merge(step.row, [self.run(branch, x) for branch in step.branches])
+                outputs = [self.run(branch, x) for branch in step.branches]
+                # the block holds its input until the merge has run
+                interval = self.storages[x.storage]
+                interval.last_use = max(interval.last_use, step.row.index)
+                x = self.merge(step.row, outputs)
             else:
                 x = self.leaf(step, x)
         return x
@@ -213,9 +217,12 @@ class Simulation:
         needs = self.setup.train and (x.grad or trains)
         ctx = SaveContext(x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad, trains)
         shape, out_shape = row.input_shape, row.output_shape
-        saved = layer.saved_bytes(shape, out_shape, ctx) if needs else NOTHING
+        try:
+            saved = layer.saved_bytes(shape, out_shape, ctx) if needs else NOTHING
+        except NotImplementedError as exc:
+            raise SpecError(f"row {row.index} ({row.name}): {exc}; memory cannot count it") from None
         elements = numel(out_shape)
-        if layer.aliases_input():
+        if layer.aliases_input(self.setup.train):
             grad_id = x.grad_id if saved == NOTHING else self.new_grad(elements * x.itemsize, t, needs)
             out = Value(x.storage, grad_id, elements, x.itemsize, needs)
         else:

@@ -201,3 +201,18 @@ def measure_step(report: Report, precision: str = "fp32", optimizer: str = "adam
         step()
     resident = params + buffers + state + tensor_bytes(x)
     return StepMemory(resident, resident + peak[0], params, grads, state)
+
+
+def measure_inference(report: Report, precision: str = "fp32") -> int:
+    """The peak of one inference pass (``eval()``, ``torch.no_grad``): parameters, buffers
+    and the input, plus the most the pass allocates at once."""
+    model, _ = build(report, precision)
+    model.eval()
+    x = example_input(report, precision)
+    held = sum(tensor_bytes(t) for t in (*model.parameters(), *model.buffers())) + tensor_bytes(x)
+    with torch.no_grad(), autocast(precision):
+        model(x)  # warm-up: first-call caches stay out of the measured pass
+        with allocations() as peak:
+            out = model(x)
+    del out
+    return held + peak[0]

@@ -136,6 +136,9 @@ def test_inference_frees_tensors_after_their_last_use() -> None:
     assert [row["alive_bytes"] for row in data["layers"]] == [244, 388, 388, 388]
     in_place = memory_json("--input", "1x5x5", "conv2d(4, 3) -> relu(inplace=True) -> conv2d(4, 1)", "--inference")
     assert [row["alive_bytes"] for row in in_place["layers"]] == [244, 244, 388]
+    # at inference dropout passes its input through
+    dropout = memory_json("--input", "1x5x5", "conv2d(4, 3) -> dropout(0.5) -> conv2d(4, 1)", "--inference")
+    assert [row["alive_bytes"] for row in dropout["layers"]] == [244, 244, 388]
 
 
 def test_inference_table_says_what_it_counts() -> None:

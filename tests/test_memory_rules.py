@@ -113,6 +113,7 @@ def test_views_and_in_place_results_share_the_input_storage() -> None:
         assert layer(spec).aliases_input(), spec
     for spec in ("relu", "dropout(0.5)", "zeropad2d(1)", "conv2d(4, 1)"):
         assert not layer(spec).aliases_input(), spec
+    assert layer("dropout(0.5)").aliases_input(training=False)
 
 
 def test_every_layer_type_has_its_own_rule() -> None:

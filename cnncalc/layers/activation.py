@@ -25,7 +25,7 @@ class Activation(LayerType):
     def inplace(self) -> bool:
         return bool(getattr(self.args, "inplace", False))
 
-    def aliases_input(self) -> bool:
+    def aliases_input(self, training: bool = True) -> bool:
         return self.inplace() or self.saves == "nothing"
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:

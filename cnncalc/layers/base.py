@@ -262,8 +262,9 @@ class LayerType:
         another precision."""
         return ctx.itemsize
 
-    def aliases_input(self) -> bool:
-        """Whether the output shares the input's storage (a view, an in-place result)."""
+    def aliases_input(self, training: bool = True) -> bool:
+        """Whether the output shares the input's storage (a view, an in-place result), in
+        a training step or (``training`` False) in an inference pass."""
         return False
 
     def window(self, shape: Shape) -> Window | None:

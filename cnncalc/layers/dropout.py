@@ -28,8 +28,9 @@ class Dropout(LayerType):
         self.require_rank(shape, *RANKS[self.type_name])
         return shape
 
-    def aliases_input(self) -> bool:
-        return self.args.inplace or self.args.p == 0
+    def aliases_input(self, training: bool = True) -> bool:
+        """At inference dropout passes its input through; in training, in place or p 0."""
+        return not training or self.args.inplace or self.args.p == 0
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """The mask the gradient is multiplied by. ``dropout``: one element per input

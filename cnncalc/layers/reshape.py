@@ -76,7 +76,7 @@ class Flatten(LayerType):
         """A view: nothing saved, the output shares the input's storage."""
         return NOTHING
 
-    def aliases_input(self) -> bool:
+    def aliases_input(self, training: bool = True) -> bool:
         return True
 
     def to_torch(self, shape: Shape) -> Any:
@@ -103,7 +103,7 @@ class Unflatten(LayerType):
         """A view: nothing saved, the output shares the input's storage."""
         return NOTHING
 
-    def aliases_input(self) -> bool:
+    def aliases_input(self, training: bool = True) -> bool:
         return True
 
     def to_torch(self, shape: Shape) -> Any:
@@ -132,7 +132,7 @@ class Reshape(LayerType):
         """A view: nothing saved, the output shares the input's storage."""
         return NOTHING
 
-    def aliases_input(self) -> bool:
+    def aliases_input(self, training: bool = True) -> bool:
         return True
 
     def to_torch(self, shape: Shape) -> Any:
