@@ -228,6 +228,9 @@ class Simulation:
         else:
             out = self.new_value(elements, layer.output_itemsize(shape, ctx), t, needs)
         self.keep(saved, x, out, t)
+        workspace = layer.workspace_bytes(shape, ctx, self.setup.train)
+        if workspace:
+            self.new_storage(workspace, t)
         self.account_parameters(row, layer.param_tensors(shape), layer.buffer_bytes(shape, p.param_itemsize), trains)
         return out
 

@@ -116,6 +116,13 @@ def test_views_and_in_place_results_share_the_input_storage() -> None:
     assert layer("dropout(0.5)").aliases_input(training=False)
 
 
+def test_convolution_weight_copy_at_cpu_inference_only() -> None:
+    conv = layer("conv2d(6, 3)")
+    assert conv.workspace_bytes(IMAGE, FP32_CPU, training=False) == 6 * 4 * 3 * 3 * 4
+    assert conv.workspace_bytes(IMAGE, FP32_CPU, training=True) == 0
+    assert conv.workspace_bytes(IMAGE, FP32_CUDA, training=False) == 0
+
+
 def test_every_layer_type_has_its_own_rule() -> None:
     missing = [cls.type_name for cls in ALL_TYPES if cls.saved_bytes is LayerType.saved_bytes]
     assert not missing

@@ -285,9 +285,32 @@ INFERENCE_CASES = [
 def test_inference_peak_equals_torch_where_kernels_keep_no_workspace(spec: str, shape: tuple[int, ...]) -> None:
     """--inference against one measured no_grad pass, to the byte, on networks whose
     kernels allocate nothing beyond their outputs: tensors are freed after their last
-    reader, views and in-place results share storage, dropout passes through. (oneDNN's
-    convolution and some upsampling kernels add scratch memory that is not counted: on the
-    configs the measured inference peak is 1.01 to 1.29 times cnncalc's.)"""
+    reader, views and in-place results share storage, dropout passes through."""
     report = report_of(spec, shape, 4, "fp32")
     memory = simulate(report, Setup(train=False, device="cpu"))
     assert memory.peak_bytes == saved_tensors.measure_inference(report)
+
+
+IM2COL = (
+    "oneDNN runs convolutions with few input channels through an im2col scratch buffer that "
+    "no layer formula predicts: lenet5's conv2d1 (1 input channel, 5x5) allocates 100,352 "
+    "bytes, 2.7 times its output, in a pass of under 0.4 MB"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=IM2COL))
+        if name in ("lenet5", "seed-keras", "seed-lenet") else name
+        for name in sorted(CONFIGS)
+    ],
+)  # fmt: skip
+def test_configs_inference_peak_within_ten_percent(name: str) -> None:
+    """--inference --device cpu against one measured no_grad pass (the weight copy oneDNN
+    makes for each convolution at inference included)."""
+    report = report_of(str(ROOT / "configs" / f"{name}.yaml"), CONFIGS[name], 2, "fp32")
+    memory = simulate(report, Setup(train=False, device="cpu"))
+    measured_peak = saved_tensors.measure_inference(report)
+    ratio = memory.peak_bytes / measured_peak
+    assert 0.9 <= ratio <= 1.1, f"cnncalc {memory.peak_bytes:,} vs torch {measured_peak:,} ({ratio:.3f})"

@@ -262,6 +262,10 @@ class LayerType:
         another precision."""
         return ctx.itemsize
 
+    def workspace_bytes(self, shape: Shape, ctx: SaveContext, training: bool) -> int:
+        """Memory the kernel holds while it runs, beyond its output (0 where none is known)."""
+        return 0
+
     def aliases_input(self, training: bool = True) -> bool:
         """Whether the output shares the input's storage (a view, an in-place result), in
         a training step or (``training`` False) in an inference pass."""

@@ -137,6 +137,14 @@ class ConvNd(LayerType):
         left, right = self.pads(shape)
         return Window(a.kernel_size, a.stride, left, right, a.dilation)
 
+    def workspace_bytes(self, shape: Shape, ctx: SaveContext, training: bool) -> int:
+        """At inference on CPU, oneDNN reorders the weight into its blocked layout for each
+        call: one copy of the weight while the convolution runs."""
+        if training or ctx.device != "cpu":
+            return 0
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        return weight * ctx.lower
+
     def padded_copy(self, shape: Shape) -> int | None:
         """Elements of the padded copy of the input that the convolution reads, where one
         is made (``same`` or asymmetric padding, a padding_mode other than zeros); None
