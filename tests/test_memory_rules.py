@@ -11,6 +11,7 @@ import pytest
 from cnncalc import load_model
 from cnncalc.layers import ALL_TYPES
 from cnncalc.layers.base import LayerType, SaveContext, Saved
+from cnncalc.training_memory import BudgetError, Moment, Setup, TrainingMemory, with_budget
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -135,3 +136,50 @@ def test_readme_lists_what_every_layer_type_saves() -> None:
               for cell in line.split("|")[1].split(",")}  # fmt: skip
     missing = {cls.type_name for cls in ALL_TYPES} - listed
     assert not missing, f"README's saved-for-backward table lacks {sorted(missing)}"
+
+
+# ---- the largest batch within a budget ---------------------------------------------------------
+class Figures:
+    """A stand-in for the analysis at batch n: peak = max over moments of a·n + c."""
+
+    def __init__(self, moments: list[tuple[int, int]], resident: int = 0) -> None:
+        self.moments_of = moments
+        self.resident = resident
+        self.calls: list[int] = []
+
+    def __call__(self, n: int) -> TrainingMemory:
+        self.calls.append(n)
+        totals = [self.resident + a * n + c for a, c in self.moments_of]
+        return TrainingMemory(
+            report=None, setup=Setup(), saved={}, alive={}, param_bytes=self.resident,  # type: ignore[arg-type]
+            buffer_bytes=0, grad_bytes=0, optimizer_bytes=0, saved_activation_bytes=0,
+            transient_bytes=0, peak_bytes=max(totals), peak=Moment("forward", 1, 0, 0, 0),
+            moments=totals,
+        )  # fmt: skip
+
+
+def test_max_batch_solves_the_affine_moments() -> None:
+    # moments 100·n + 50 and 30·n + 400 over a resident 1,000: within 10,000 the first
+    # binds at n = floor((10,000 − 1,000 − 50) / 100) = 89
+    figures = Figures([(100, 50), (30, 400)], resident=1000)
+    result = with_budget(figures(1), 10_000, figures)
+    assert result.max_batch == (10_000 - 1000 - 50) // 100 == 89
+    assert result.max_batch_peak == 1000 + 100 * 89 + 50
+    assert set(figures.calls) == {1, 2, 89, 90}  # solved from 1 and 2, confirmed at 89 and 90
+
+
+def test_max_batch_falls_back_to_bisection_where_not_affine() -> None:
+    class Quadratic(Figures):
+        def __call__(self, n: int) -> TrainingMemory:
+            self.moments_of = [(n, 0)]  # peak n², not affine in n
+            return super().__call__(n)
+
+    figures = Quadratic([])
+    assert with_budget(figures(1), 10_000, figures).max_batch == 100  # 100² = 10,000
+
+
+def test_a_budget_below_batch_one_is_refused() -> None:
+    figures = Figures([(100, 50)], resident=1000)
+    with pytest.raises(BudgetError) as caught:
+        with_budget(figures(1), 999, figures)
+    assert "parameters and optimizer state alone need 1000 B (1,000 bytes)" in str(caught.value)
