@@ -8,7 +8,8 @@ import io
 from collections.abc import Iterator
 from typing import Any
 
-from .render import human_bytes, percent, render_json, shape_text
+from .render import percent, render_json
+from .text import human_bytes, shape_text
 from .report import Row
 from .training_memory import TrainingMemory
 

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import invoke as invoke_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc import CnncalcError, analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.layers import ALL_TYPES
 from cnncalc.limits import MAX_NESTING
 from cnncalc.render import render
@@ -99,7 +99,7 @@ def analyse_cleanly(source: str, input_shape: tuple[int, ...] | None = None) -> 
 
 def invoke(args: list[str], stdin: str | bytes | None = None) -> Result:
     with time_limit():
-        return CliRunner().invoke(cli, args, input=stdin)
+        return invoke_cli(*args, stdin=stdin)
 
 
 def assert_clean_exit(result: Result) -> None:
@@ -550,7 +550,7 @@ def alias_fanout(levels: int, fanout: int, leaf: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("leaf", ["relu", "{sequential: []}"])
+@pytest.mark.parametrize("leaf", ["relu", "{sequential: [relu]}"])
 def test_defined_blocks_that_multiply_entries(tmp_path: Path, leaf: str) -> None:
     # 10**9 entries by design: refused by MAX_ENTRIES (or MAX_LAYERS), quickly.
     path = tmp_path / "fanout.yaml"
@@ -562,6 +562,19 @@ def test_defined_blocks_that_multiply_entries(tmp_path: Path, leaf: str) -> None
 
 
 def test_empty_blocks_repeated_past_any_count() -> None:
+    # An empty block is refused; repeated past any count, the expansion limit answers first,
+    # at once, before anything is expanded.
     spec = "250000 * (250000 * (250000 * sequential())) -> relu"
-    report = analyse(load_model(spec, (3, 8, 8)))
-    assert [row.type for row in report.rows] == ["relu"]
+    started = time.monotonic()
+    with pytest.raises(CnncalcError) as caught:
+        load_model(spec, (3, 8, 8))
+    assert str(caught.value) == (
+        "inline spec: the model expands to more than 250,000 layers after repeat "
+        "(limit MAX_LAYERS)"
+    )
+    assert time.monotonic() - started < SECONDS_PER_CASE
+    report = analyse(load_model("2 * (3 * sequential()) -> relu", (3, 8, 8)))
+    assert str(report.error) == (
+        "inline spec: layer 1 (sequential1.0.sequential1.0.sequential1): "
+        "sequential needs at least one layer"
+    )

@@ -1,16 +1,20 @@
 """Every layer type against real PyTorch: a table of cases built directly in torch.nn, where
-cnncalc's output shape (or refusal) and parameter count must equal torch's."""
+cnncalc's output shape (or refusal) and parameter count must equal torch's. The refusal
+messages need no torch and run everywhere; the torch cases skip themselves without it."""
 
 from __future__ import annotations
 
 import pytest
+from cnncalc_oracle import REFUSED, cnncalc_shape, repro
 
-torch = pytest.importorskip("torch")
-from cnncalc_oracle import REFUSED, cnncalc_shape, repro  # noqa: E402
-from torch import nn  # noqa: E402
-from torch_oracle import torch_shape  # noqa: E402
+from cnncalc import analyse, load_model
 
-from cnncalc import analyse, load_model  # noqa: E402
+try:
+    import torch
+    from reference_nets import LayerNorm2d, Permute, StochasticDepth
+    from torch import nn
+except ImportError:  # the cases below are built only when their test runs, which needs torch
+    torch = nn = LayerNorm2d = Permute = StochasticDepth = None
 
 # (inline spec, batched input shape, the same layer built in torch)
 CASES = [
@@ -79,6 +83,9 @@ CASES = [
     ("adaptive_maxpool3d((None, 2, None))", (1, 2, 3, 5, 7), lambda: nn.AdaptiveMaxPool3d((None, 2, None))),
     ("adaptive_avgpool1d(2)", (1, 2, 3), lambda: nn.AdaptiveAvgPool1d(2)),
     ("adaptive_avgpool2d((2, 2, 2))", (1, 2, 3, 3), lambda: nn.AdaptiveAvgPool2d((2, 2, 2))),
+    ("adaptive_avgpool3d((2, 3, 4))", (1, 1, 4, 6, 8), lambda: nn.AdaptiveAvgPool3d((2, 3, 4))),
+    ("adaptive_maxpool1d(3)", (1, 1, 10), lambda: nn.AdaptiveMaxPool1d(3)),
+    ("adaptive_maxpool2d((2, 3))", (1, 2, 7, 8), lambda: nn.AdaptiveMaxPool2d((2, 3))),
     ("global_avgpool", (2, 8, 5, 7), lambda: nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())),
     ("global_maxpool(keepdims=true)", (2, 8, 5, 7, 3), lambda: nn.AdaptiveMaxPool3d(1)),
     # dense and reshaping
@@ -92,6 +99,8 @@ CASES = [
     ("flatten(4)", (2, 3, 4, 5), lambda: nn.Flatten(4)),
     ("unflatten(1, (2, -1))", (2, 12, 5), lambda: nn.Unflatten(1, (2, -1))),
     ("unflatten(1, (5, 2))", (2, 12, 5), lambda: nn.Unflatten(1, (5, 2))),
+    ("reshape(4, -1)", (2, 16), lambda: nn.Unflatten(1, (4, -1))),
+    ("reshape(12)", (2, 3, 4), lambda: nn.Flatten()),
     ("pixel_shuffle(2)", (1, 8, 3, 3), lambda: nn.PixelShuffle(2)),
     ("pixel_shuffle(2)", (1, 6, 3, 3), lambda: nn.PixelShuffle(2)),
     ("pixel_unshuffle(2)", (1, 2, 4, 6), lambda: nn.PixelUnshuffle(2)),
@@ -102,6 +111,10 @@ CASES = [
     ("zeropad2d((-2, -2, 0, 0))", (1, 1, 3, 3), lambda: nn.ZeroPad2d((-2, -2, 0, 0))),
     ("zeropad2d((1, 2))", (1, 1, 3, 3), lambda: nn.ZeroPad2d((1, 2))),
     ("zeropad3d((1, 2, 3, 4, 5, 6))", (1, 1, 2, 3, 4), lambda: nn.ZeroPad3d((1, 2, 3, 4, 5, 6))),
+    ("zeropad1d(2)", (1, 3, 5), lambda: nn.ZeroPad1d(2)),
+    ("zeropadding1d(2)", (1, 3, 5), lambda: nn.ZeroPad1d(2)),
+    ("zeropadding2d(((1, 2), (3, 4)))", (1, 1, 5, 5), lambda: nn.ZeroPad2d((3, 4, 1, 2))),
+    ("zeropadding3d(1)", (1, 1, 2, 2, 2), lambda: nn.ZeroPad3d(1)),
     ("upsample(scale_factor=1.5)", (1, 1, 3, 3), lambda: nn.Upsample(scale_factor=1.5)),
     ("upsample(scale_factor=0.7)", (1, 1, 10), lambda: nn.Upsample(scale_factor=0.7)),
     ("upsample(scale_factor=0.29)", (1, 1, 29), lambda: nn.Upsample(scale_factor=0.29)),
@@ -112,6 +125,8 @@ CASES = [
     ("upsample(scale_factor=2, mode='trilinear')", (1, 1, 2, 3, 3), lambda: nn.Upsample(scale_factor=2, mode="trilinear")),
     ("upsample(scale_factor=2, align_corners=true)", (1, 1, 3, 3), lambda: nn.Upsample(scale_factor=2, align_corners=True)),
     ("upsampling2d((2, 3))", (1, 4, 5, 5), lambda: nn.Upsample(scale_factor=(2.0, 3.0))),
+    ("upsampling1d(2)", (1, 3, 4), lambda: nn.Upsample(scale_factor=2.0)),
+    ("upsampling3d(2)", (1, 1, 2, 2, 2), lambda: nn.Upsample(scale_factor=2.0)),
     # normalisation
     ("batchnorm1d", (4, 6), lambda: nn.BatchNorm1d(6)),
     ("batchnorm1d", (4, 6, 10), lambda: nn.BatchNorm1d(6)),
@@ -124,6 +139,7 @@ CASES = [
     ("groupnorm(4)", (2, 6, 5, 5), lambda: nn.GroupNorm(4, 6)),
     ("instancenorm2d(affine=true)", (2, 6, 5, 5), lambda: nn.InstanceNorm2d(6, affine=True)),
     ("instancenorm1d", (2, 6, 5), lambda: nn.InstanceNorm1d(6)),
+    ("instancenorm3d", (2, 3, 2, 4, 4), lambda: nn.InstanceNorm3d(3)),
     ("layernorm", (2, 5, 8), lambda: nn.LayerNorm(8)),
     ("layernorm((5, 8))", (2, 5, 8), lambda: nn.LayerNorm((5, 8))),
     ("layernorm(16, bias=false)", (2, 4, 16), lambda: nn.LayerNorm(16, bias=False)),
@@ -139,8 +155,82 @@ CASES = [
     ("log_softmax", (2, 4, 10), lambda: nn.LogSoftmax(dim=-1)),
     ("dropout(0.3)", (2, 10), lambda: nn.Dropout(0.3)),
     ("dropout2d", (2, 3, 4, 4), lambda: nn.Dropout2d()),
+    ("dropout1d", (2, 3, 8), lambda: nn.Dropout1d()),
+    ("dropout3d", (2, 3, 2, 2, 2), lambda: nn.Dropout3d()),
+    ("relu6", (2, 3), lambda: nn.ReLU6()),
+    ("elu", (2, 3), lambda: nn.ELU()),
+    ("selu", (2, 3), lambda: nn.SELU()),
+    ("silu", (2, 3), lambda: nn.SiLU()),
+    ("mish", (2, 3), lambda: nn.Mish()),
+    ("sigmoid", (2, 3), lambda: nn.Sigmoid()),
+    ("hardsigmoid", (2, 3), lambda: nn.Hardsigmoid()),
+    ("hardswish", (2, 3), lambda: nn.Hardswish()),
+    ("tanh", (2, 3), lambda: nn.Tanh()),
     ("identity", (2, 3), lambda: nn.Identity()),
+    # reordering, ConvNeXt's channel norm and layer scale, stochastic depth
+    ("permute(0, 2, 3, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 3, 1])),
+    ("permute(0, -1, 1, -2)", (2, 3, 4, 5), lambda: Permute([0, -1, 1, -2])),
+    ("permute(1, 0)", (3, 7), lambda: Permute([1, 0])),
+    ("permute(0, 2, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 1])),
+    ("permute(0, 2, 2, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 2, 1])),
+    ("permute(0, -1, 3, 1)", (2, 3, 4, 5), lambda: Permute([0, -1, 3, 1])),
+    ("permute(0, 2, 3, 4)", (2, 3, 4, 5), lambda: Permute([0, 2, 3, 4])),
+    ("permute(0, 1, 2, 3, 4)", (2, 3, 4, 5), lambda: Permute([0, 1, 2, 3, 4])),
+    ("transpose(1, -1)", (2, 3, 4, 5), lambda: Transpose(1, -1)),
+    ("transpose(0, 2)", (2, 3, 4), lambda: Transpose(0, 2)),
+    ("transpose(2, 2)", (2, 3, 4), lambda: Transpose(2, 2)),
+    ("transpose(1, 3)", (2, 3, 4), lambda: Transpose(1, 3)),
+    ("transpose(-4, 1)", (2, 3, 4), lambda: Transpose(-4, 1)),
+    ("layernorm2d", (2, 6, 5, 5), lambda: LayerNorm2d(6)),
+    ("layernorm2d(1e-6, elementwise_affine=false)", (2, 6, 5, 5), lambda: LayerNorm2d(6, 1e-6, elementwise_affine=False)),
+    ("layernorm2d(bias=false)", (2, 6, 5, 5), lambda: LayerNorm2d(6, bias=False)),
+    ("layernorm2d(normalized_shape=4)", (2, 6, 5, 5), lambda: LayerNorm2d(4)),
+    ("layernorm2d", (2, 6, 1, 1), lambda: LayerNorm2d(6)),
+    ("layernorm2d", (2, 6, 5), lambda: ChannelLayerNorm(6)),
+    ("layernorm2d", (2, 6, 3, 4, 5), lambda: ChannelLayerNorm(6)),
+    ("layer_scale", (2, 6, 5, 5), lambda: LayerScale(6, 4)),
+    ("layer_scale(0.5)", (2, 6, 5, 5), lambda: LayerScale(6, 4, 0.5)),
+    ("layer_scale(num_channels=4)", (2, 6, 5, 5), lambda: LayerScale(4, 4)),
+    ("layer_scale", (2, 6, 5), lambda: LayerScale(6, 3)),
+    ("layer_scale", (2, 6), lambda: LayerScale(6, 2)),
+    ("stochastic_depth(0.1)", (2, 3, 4, 4), lambda: StochasticDepth(0.1, "row")),
+    ("drop_path(0.2, 'batch')", (2, 5), lambda: StochasticDepth(0.2, "batch")),
+    ("stochastic_depth(1.0)", (4, 3), lambda: StochasticDepth(1.0, "row")),
+    ("stochastic_depth(1.5)", (2, 3), lambda: StochasticDepth(1.5, "row")),
+    ("stochastic_depth(0.5, mode='col')", (2, 3), lambda: StochasticDepth(0.5, "col")),
 ]
+
+
+if nn is not None:  # the torch modules the cases above build
+
+    class Transpose(nn.Module):
+        """``x.transpose(dim0, dim1)`` as a module (torch.nn has none)."""
+
+        def __init__(self, dim0: int, dim1: int) -> None:
+            super().__init__()
+            self.dims = (dim0, dim1)
+
+        def forward(self, x):
+            return x.transpose(*self.dims)
+
+
+    class ChannelLayerNorm(nn.LayerNorm):
+        """torchvision's LayerNorm2d for any rank: the channels moved last, normalised, moved back."""
+
+        def forward(self, x):
+            out = nn.functional.layer_norm(x.movedim(1, -1), self.normalized_shape, self.weight, self.bias, self.eps)
+            return out.movedim(-1, 1)
+
+
+    class LayerScale(nn.Module):
+        """torchvision CNBlock's ``layer_scale``: a (C, 1, ..., 1) parameter times the input."""
+
+        def __init__(self, channels: int, rank: int, value: float = 1e-6) -> None:
+            super().__init__()
+            self.layer_scale = nn.Parameter(torch.ones(channels, *[1] * (rank - 2)) * value)
+
+        def forward(self, x):
+            return self.layer_scale * x
 
 
 def torch_params(build) -> int:
@@ -149,6 +239,9 @@ def torch_params(build) -> int:
 
 @pytest.mark.parametrize(("spec", "shape", "build"), CASES, ids=[f"{c[0]} on {c[1]}" for c in CASES])
 def test_layer_matches_torch(spec, shape, build) -> None:
+    pytest.importorskip("torch")
+    from torch_oracle import torch_shape
+
     expected = torch_shape(build, shape)
     computed = cnncalc_shape(spec, shape)
     assert computed == expected, repro(spec, shape)
@@ -209,6 +302,28 @@ REFUSALS = [
     ("conv2d(4, 3, bias=1)", (3, 8, 8), "conv2d bias must be true or false, got 1"),
     ("conv2d(4.5, 3)", (3, 8, 8), "conv2d out_channels must be an integer, got 4.5"),
     ("dropout(1.5)", (3,), "dropout p must be <= 1.0, got 1.5"),
+    ("permute(0, 2, 1)", (3, 4, 5),
+     "permute dims [0, 2, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch included"),
+    ("permute(2, 3, 1)", (3, 4, 5),
+     "permute dims [2, 3, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch "
+     "included (Keras's Permute((2, 3, 1)) is permute(0, 2, 3, 1))"),
+    ("permute(0, -1, 3, 1)", (3, 4, 5),
+     "permute dims [0, -1, 3, 1] is not a permutation of 0..3: dim 3 appears more than once"),
+    ("permute(0, 2, 3, 4)", (3, 4, 5), "permute dim 4 is out of range for a 4-D input (expected -4..3)"),
+    ("permute(0, 1.5)", (3,), "permute dims must be an integer, got 1.5"),
+    ("permute(1)", (5,),
+     "permute dims [1] has 1 entry but the input [1, 5] has 2 dimensions, the batch included "
+     "(Keras's Permute((1,)) is permute(0, 1))"),
+    ("transpose(1, 3)", (3, 4), "transpose dim1 3 is out of range for a 3-D input (expected -3..2)"),
+    ("transpose(1)", (3, 4), "transpose needs dim1"),
+    ("layernorm2d(normalized_shape=4)", (6, 5, 5), "layernorm2d normalized_shape 4 but the input has 6 channels"),
+    ("flatten(0, -1) -> layernorm2d", (4,), "layernorm2d expects a (N, C, ...) input, got [4] (0-D per sample)"),
+    ("layer_scale(num_channels=4)", (6, 5, 5), "layer_scale num_channels 4 but the input has 6 channels"),
+    ("layer_scale(init_value='big')", (6, 5, 5), "layer_scale init_value must be a number, got 'big'"),
+    ("stochastic_depth", (3,), "stochastic_depth needs p"),
+    ("drop_path(1.5)", (3,), "drop_path p must be <= 1.0, got 1.5"),
+    ("stochastic_depth(-0.1)", (3,), "stochastic_depth p must be >= 0.0, got -0.1"),
+    ("stochastic_depth(0.5, mode='col')", (3,), "stochastic_depth mode must be one of row, batch, got 'col'"),
 ]
 
 

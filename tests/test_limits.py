@@ -6,10 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
 
 from cnncalc import LimitError, analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.limits import (
     MAX_DEFINE_DEPTH,
     MAX_DIMENSION,
@@ -61,7 +60,7 @@ def test_file_past_the_size_limit(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("size", "code"), [(MAX_FILE_BYTES, 0), (MAX_FILE_BYTES + 1, 2)])
 def test_standard_input_size_limit(size: int, code: int) -> None:
-    result = CliRunner().invoke(cli, ["shapes", "-"], input=padded_model(size))
+    result = invoke("shapes", "-", stdin=padded_model(size))
     assert result.exit_code == code, result.stderr
     if code:
         assert result.stderr.startswith("error: <stdin>: the model is larger than")
@@ -126,7 +125,8 @@ def test_inline_parentheses_and_blocks(depth: int, ok: bool) -> None:
     spec = "(" * depth + "relu" + ")" * depth
     if ok:
         [row] = analyse(load_model(spec, (3, 8, 8))).rows
-        assert row.name == "sequential1." * depth + "relu1"
+        # the outer group is sequential1; inside a sequential, entries are numbered from 0
+        assert row.name == "sequential1" + ".0" * depth
     else:
         with refused("MAX_NESTING"):
             load_model(spec, (3, 8, 8))
@@ -173,7 +173,8 @@ def test_blocks_nested_through_defined_blocks(tmp_path: Path) -> None:
 # ---- defined blocks ------------------------------------------------------------------------------
 def test_defined_blocks_at_the_depth_limit(tmp_path: Path) -> None:
     [row] = analyse(load_model(write(tmp_path, nested_defines(MAX_DEFINE_DEPTH)))).rows
-    assert row.name.count(".") == MAX_DEFINE_DEPTH
+    # An unnamed use of a defined block adds no segment where the names inside stay unique.
+    assert (row.name, row.depth, row.parent) == ("relu1", 0, None)
 
 
 def test_defined_blocks_past_the_depth_limit(tmp_path: Path) -> None:
@@ -198,24 +199,28 @@ def test_layers_at_and_past_the_limit(tmp_path: Path) -> None:
         load_model(write(tmp_path, nested))
 
 
-def many_entries(extra: int) -> str:
-    """MAX_ENTRIES + extra entries, every one an empty block or a use of one."""
-    per_use = 1000  # a use of `e` builds itself and 999 uses of `s`
+def many_entries(extra: int) -> tuple[str, int]:
+    """A model of MAX_ENTRIES + extra entries, and the rows it makes: each use of `s` builds
+    3 entries (the use, its sequential block, the relu) for one row, so the entries run out
+    long before the rows do."""
+    per_use = 1 + 3 * 333  # a use of `e` builds itself and 333 uses of `s`
     uses, rest = divmod(MAX_ENTRIES + extra, per_use)
-    lines = ["input: [4]", "define:", "  s: []", "  e: [" + ", ".join(["s"] * (per_use - 1)) + "]"]
-    lines.append("layers: [" + ", ".join(["e"] * uses + ["s"] * rest) + "]")
-    return "\n".join(lines) + "\n"
+    tail = ["s"] * (rest // 3) + ["relu"] * (rest % 3)
+    lines = ["input: [4]", "define:", "  s: [{sequential: [relu]}]", "  e: [" + ", ".join(["s"] * 333) + "]"]
+    lines.append("layers: [" + ", ".join(["e"] * uses + tail) + "]")
+    return "\n".join(lines) + "\n", uses * 333 + len(tail)
 
 
 def test_entries_at_the_limit(tmp_path: Path) -> None:
-    model = load_model(write(tmp_path, many_entries(0)))
-    assert model.rows == 0  # empty blocks make no rows but are work to build
+    text, rows = many_entries(0)
+    model = load_model(write(tmp_path, text))
+    assert model.rows == rows == 500 * 333  # blocks are work to build beyond their rows
     assert analyse(model).output_shape == (1, 4)
 
 
 def test_entries_past_the_limit(tmp_path: Path) -> None:
     with refused("MAX_ENTRIES"):
-        load_model(write(tmp_path, many_entries(1)))
+        load_model(write(tmp_path, many_entries(1)[0]))
 
 
 # ---- integers -------------------------------------------------------------------------------------
@@ -284,7 +289,7 @@ def test_output_dimension_past_the_limit() -> None:
 
 
 def test_cli_exit_status_for_a_limit() -> None:
-    result = CliRunner().invoke(cli, ["shapes", "--input", "4", f"{MAX_REPEAT + 1} * relu"])
+    result = invoke("shapes", "--input", "4", f"{MAX_REPEAT + 1} * relu")
     assert result.exit_code == 2
     assert result.stderr.startswith("error: inline spec")
     assert "(limit MAX_REPEAT)" in result.stderr

@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .base import LayerType, SaveContext, Saved, Shape, numel, show_shape
+from .base import LayerType, SaveContext, Saved, Shape, numel, show_shape, variants
 from .fields import Bool, Float, Int, IntList, OptionalInt
 
 COMMON = {
@@ -107,6 +107,7 @@ class InstanceNormNd(RunningStatsNorm):
     """``torch.nn.InstanceNorm{1,2,3}d``; affine and running statistics are off by default."""
 
     torch_name = "InstanceNorm"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -161,6 +162,7 @@ class GroupNorm(LayerType):
     type_name = "groupnorm"
     family = "normalisation"
     inferred = "num_channels"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     positional = ("num_groups", "eps", "affine")
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
@@ -213,6 +215,7 @@ class LayerNorm(LayerType):
     aliases = ("layernormalization",)
     family = "normalisation"
     positional = ("normalized_shape", "eps", "elementwise_affine", "bias")
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
         "normalized_shape": (IntList(1), None),
@@ -261,20 +264,55 @@ class LayerNorm(LayerType):
         return nn.LayerNorm(self.normalized(shape), a.eps, a.elementwise_affine, a.bias)
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...]) -> type:
-    attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
-    cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
-    cls.__doc__ = base.__doc__
-    return cls
+class LayerNorm2d(LayerType):
+    """ConvNeXt's ``LayerNorm2d`` (torchvision): ``nn.LayerNorm`` over the channel
+    dimension of (N, C, ...), each position normalised across its C values; normalized_shape
+    is inferred from the channels. torchvision's class takes (N, C, H, W) only; this one
+    also takes (N, C) and (N, C, L) or more spatial dimensions.
+
+    params 2·C with elementwise_affine (C without bias); FLOPs as layernorm's."""
+
+    type_name = "layernorm2d"
+    family = "normalisation"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
+    inferred = "normalized_shape"
+    positional = ("eps", "elementwise_affine", "bias")
+    keyword_aliases = KERAS_NORM_KEYWORDS
+    fields = {
+        "normalized_shape": (OptionalInt(1), None),
+        "eps": (Float(0.0), 1e-5),
+        "elementwise_affine": (Bool(), True),
+        "bias": (Bool(), True),
+    }
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.require_rank(shape, tuple(range(2, 12)), "(N, C, ...)")
+        self.check_inferred(self.args.normalized_shape, shape[1], "channels")
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        if not self.args.elementwise_affine:
+            return 0
+        return shape[1] * (2 if self.args.bias else 1)
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def to_torch(self, shape: Shape) -> Any:
+        from .torch_modules import LayerNorm2d as LayerNorm2dModule
+
+        a = self.args
+        return LayerNorm2dModule(shape[1], a.eps, a.elementwise_affine, a.bias)
 
 
 LAYERS: list[type[LayerType]] = [
-    *(_variant(BatchNormNd, f"batchnorm{n}d", n, ()) for n in (1, 2, 3)),
-    *(_variant(InstanceNormNd, f"instancenorm{n}d", n, ()) for n in (1, 2, 3)),
+    *variants(BatchNormNd, "batchnorm{n}d"),
+    *variants(InstanceNormNd, "instancenorm{n}d"),
     type(
         "BatchNormAnyRank", (BatchNormAnyRank,),
         {"fields": BatchNormNd.make_fields(0), "__doc__": BatchNormAnyRank.__doc__},
     ),
     GroupNorm,
     LayerNorm,
+    LayerNorm2d,
 ]  # fmt: skip

@@ -10,12 +10,14 @@ from ..limits import MAX_FILE_BYTES
 from .document import build_model, make_model, parse_dims
 from .inline import SOURCE as INLINE_SOURCE
 from .inline import looks_inline, parse_inline
-from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
+from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
 
 __all__ = [
-    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "collector_paused", "load_model",
-    "parse_dims", "read_text",
+    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "ShareNode", "collector_paused",
+    "load_model", "parse_dims", "read_text",
 ]  # fmt: skip
+
+InputOverride = tuple[int, ...] | dict[str, tuple[int, ...]] | None
 
 
 def read_text(source: str) -> str:
@@ -60,10 +62,12 @@ def printable_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def load_model(source: str, input_shape: tuple[int, ...] | None = None) -> Model:
+def load_model(source: str, input_shape: InputOverride = None) -> Model:
     """Parse a model from a path, ``-`` (standard input) or an inline spec.
 
-    ``input_shape`` (one sample, no batch) overrides the file's ``input``.
+    ``input_shape`` (one sample, no batch) overrides the file's ``input``; a mapping of
+    names to shapes overrides those of ``inputs`` (a plain shape only fits a model with one
+    input).
     """
     with collector_paused():
         return _load_model(source, input_shape)
@@ -82,6 +86,26 @@ def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
         model = build_model(document, name)
     else:
         model = make_model(parse_inline(source), {}, INLINE_SOURCE, None, None)
-    if input_shape is not None:
-        model.input_shape = tuple(input_shape)
+    override_inputs(model, input_shape)
     return model
+
+
+def override_inputs(model: Model, given: InputOverride) -> None:
+    """Put ``--input`` values in place of the file's input shapes."""
+    if given is None:
+        return
+    where = Location(source=model.source)
+    if not isinstance(given, dict):
+        if len(model.inputs) > 1:
+            names = ", ".join(model.inputs)
+            raise SpecError(
+                f"the model has {len(model.inputs)} inputs ({names}); give each as "
+                f"--input NAME=DIMS", where
+            )
+        model.input_shape = tuple(given)
+        return
+    for name, shape in given.items():
+        if name not in model.inputs:
+            names = ", ".join(model.inputs)
+            raise SpecError(f"--input {name}=...: the model has no input {name!r} (inputs: {names})", where)
+        model.inputs = {**model.inputs, name: tuple(shape)}
