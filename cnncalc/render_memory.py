@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from .render import percent, render_json
-from .text import human_bytes, shape_text
 from .report import Row
+from .text import human_bytes, shape_text
 from .training_memory import TrainingMemory
 
 TRAIN_COLUMNS = ("#", "name", "type", "output", "saved", "saved %")

@@ -42,10 +42,12 @@ from typing import Any
 from .errors import CnncalcError, SpecError
 from .layers import numel
 from .layers.base import NOTHING, SaveContext, Saved
+from .layers.strides import contiguous
 from .limits import MAX_DIMENSION
-from .report import Merge, Report, Row
+from .report import Graph, Report, Row
 
 Shape = tuple[int, ...]
+Strides = tuple[int, ...]
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 DEVICES = ("cuda", "cpu")
 
@@ -100,6 +102,8 @@ class Value:
     numel: int
     itemsize: int
     grad: bool
+    strides: Strides | None = None  # None: contiguous
+
 
 
 @dataclass
@@ -163,10 +167,14 @@ class Simulation:
         self.storages: list[Interval] = []
         self.grads: list[Interval] = []
         self.saved: dict[int, int] = {}
-        self.param_grads: dict[int, int] = {}
+        self.param_grads: dict[int, tuple[int, int]] = {}  # row: (bytes, last use's time)
+        self.values: dict[int, Value] = {}
+        self.rows_at: dict[int, Row] = {}
+        self.weight_copies: dict[tuple[int | None, int], int] = {}
         self.param_bytes = self.buffer_bytes = self.optimizer_bytes = 0
         self.largest_tensor = self.trainable_bytes = 0
-        self.steps = len(report.rows)
+        assert report.graph is not None
+        self.steps = len(report.graph.steps)
 
     # ---- storages and gradients --------------------------------------------------------
     def new_storage(self, nbytes: int, step: int) -> int:
@@ -189,94 +197,175 @@ class Simulation:
         grad.last_use = max(grad.last_use, step)
 
     def charge(self, storage: int, row: int) -> None:
-        """Count a saved storage once, on the first row that saves it."""
+        """Count a saved storage once, on the first row that saves it (``row`` is the
+        time of that row's step)."""
         interval = self.storages[storage]
         if interval.saved_by is None and self.setup.train:
             interval.saved_by = row
-            self.saved[row] = self.saved.get(row, 0) + interval.nbytes
+            index = self.rows_at[row].index
+            self.saved[index] = self.saved.get(index, 0) + interval.nbytes
 
     # ---- the walk ----------------------------------------------------------------------
-    def run(self, plan: list[Any], x: Value) -> Value:
-        for step in plan:
-            if isinstance(step, Merge):
-                outputs = [self.run(branch, x) for branch in step.branches]
-                # the block holds its input until the merge has run
-                interval = self.storages[x.storage]
-                interval.last_use = max(interval.last_use, step.row.index)
-                x = self.merge(step.row, outputs)
+    def run(self, graph: Graph) -> None:
+        """Every step of the graph in execution order; time ``t`` is the step's position
+        (1-based), so a moment names the row that runs then."""
+        p = self.precision
+        for tensor in graph.inputs:
+            value = self.new_value(numel(tensor.shape), p.itemsize, 0, False)
+            self.storages[value.storage].pinned = True
+            self.values[tensor.id] = value
+        first_use = {step.row.index: step for step in graph.steps if step.shares is None}
+        for t, step in enumerate(graph.steps, 1):
+            self.rows_at[t] = step.row
+            owner = first_use.get(step.shares, step) if step.shares is not None else step
+            inputs = [self.values[i] for i in step.inputs]
+            layer = step.row.layer
+            if getattr(layer, "takes_many", False):
+                outputs = [self.merge(step.row, inputs, t)]
+            elif getattr(layer, "makes_pieces", False):
+                outputs = self.split(step.row, inputs[0], t)
             else:
-                x = self.leaf(step, x)
-        return x
+                for extra in inputs[1:]:  # ``size_of``: only the shape is read
+                    self.use(extra, t)
+                outputs = [self.leaf(step.row, owner.row, inputs[0], t, step.shares is not None)]
+            for i, value in zip(step.outputs, outputs, strict=True):
+                self.values[i] = value
+        for tensor in graph.outputs:  # the caller holds them; the loss reads every one
+            value = self.values[tensor.id]
+            self.storages[value.storage].pinned = True
+            self.use(value, self.steps + 1)
 
-    def leaf(self, row: Row, x: Value) -> Value:
+    def unused(self, row: Row, inputs: list[Value], shapes: tuple[Shape, ...], itemsize: int, t: int) -> list[Value]:
+        """A row no output needs runs, and its outputs are freed at once: nothing saved, no
+        gradient."""
+        for value in inputs:
+            self.use(value, t)
+        return [self.new_value(numel(shape), itemsize, t, False) for shape in shapes]
+
+    def leaf(self, row: Row, owner: Row, x: Value, t: int, shared: bool) -> Value:
         layer = row.layer
         assert layer is not None, f"row {row.index} has no layer type"
-        t, p = row.index, self.precision
-        self.use(x, t)
-        trains = self.setup.train and row.trainable and row.params > 0
-        needs = self.setup.train and (x.grad or trains)
-        ctx = SaveContext(x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad, trains)
+        p = self.precision
         shape, out_shape = row.input_shape, row.output_shape
+        self.use(x, t)
+        trains = self.setup.train and owner.trainable and owner.params > 0 and row.used
+        needs = self.setup.train and row.used and (x.grad or trains)
+        ctx = SaveContext(
+            x.itemsize, p.param_itemsize, p.autocast, self.setup.device, x.grad, trains,
+            x.strides,
+        )  # fmt: skip
+        if not shared:
+            self.account_parameters(row, layer.param_tensors(shape), layer.buffer_bytes(shape, p.param_itemsize))
+        if trains:
+            self.account_training(owner, layer.param_tensors(shape), t)
+        if not row.used:
+            return self.unused(row, [x], (out_shape,), layer.output_itemsize(shape, ctx), t)[0]
         try:
             saved = layer.saved_bytes(shape, out_shape, ctx) if needs else NOTHING
         except NotImplementedError as exc:
             raise SpecError(f"row {row.index} ({row.name}): {exc}; memory cannot count it") from None
         elements = numel(out_shape)
-        if layer.aliases_input(self.setup.train):
+        view = layer.aliases_input(self.setup.train)
+        strides = layer.view_strides(shape, x.strides or contiguous(shape), out_shape) if view else None
+        if view and strides is not None:
             grad_id = x.grad_id if saved == NOTHING else self.new_grad(elements * x.itemsize, t, needs)
-            out = Value(x.storage, grad_id, elements, x.itemsize, needs)
-        else:
-            out = self.new_value(elements, layer.output_itemsize(shape, ctx), t, needs)
-        self.keep(saved, x, out, t)
+            out = Value(x.storage, grad_id, elements, x.itemsize, needs, plain(out_shape, strides))
+        else:  # a reshape that cannot be a view copies
+            itemsize = x.itemsize if view else layer.output_itemsize(shape, ctx)
+            out = self.new_value(elements, itemsize, t, needs)
+            if not view and x.strides is not None and layer.elementwise:
+                out.strides = x.strides
+            elif not view:
+                out.strides = plain(out_shape, layer.output_strides(out_shape))
+        self.keep(saved, x, out, t, owner.index if trains else None)
         workspace = layer.workspace_bytes(shape, ctx, self.setup.train)
         if workspace:
             self.new_storage(workspace, t)
-        self.account_parameters(row, layer.param_tensors(shape), layer.buffer_bytes(shape, p.param_itemsize), trains)
         return out
 
-    def keep(self, saved: Saved, x: Value, out: Value, t: int) -> None:
+    def keep(self, saved: Saved, x: Value, out: Value, t: int, owner: int | None) -> None:
+        """Charge what a row saves; ``owner`` is the row whose trained parameters it uses
+        (autocast's cast copies of them are one storage for every use), None if frozen."""
         if saved.input:
             self.charge(x.storage, t)
         if saved.output:
             self.charge(out.storage, t)
         for nbytes in saved.new:
             self.charge(self.new_storage(nbytes, t), t)
+        for i, nbytes in enumerate(saved.weights):
+            key = (owner, i)
+            if owner is None or key not in self.weight_copies:
+                self.weight_copies[key] = self.new_storage(nbytes, t)
+            self.charge(self.weight_copies[key], t)
 
-    def merge(self, row: Row, inputs: list[Value]) -> Value:
+    def merge(self, row: Row, inputs: list[Value], t: int) -> Value:
         """add and concat save nothing (their gradients are the output's, or slices of it);
-        mul, folded left to right, saves each factor the other one's gradient needs."""
-        t = row.index
+        mul, folded left to right as ``a * b * …``, saves each factor the other one's
+        gradient needs. Each partial result of three or more inputs is a tensor of its own,
+        freed by the next fold."""
+        itemsize = max(v.itemsize for v in inputs)
+        if not row.used:
+            return self.unused(row, inputs, (row.output_shape,), itemsize, t)[0]
         for value in inputs:
             self.use(value, t)
         needs = self.setup.train and any(v.grad for v in inputs)
-        itemsize = max(v.itemsize for v in inputs)
-        if row.type == "mul" and needs:
+        shapes = row.input_shapes or (row.input_shape,) * len(inputs)
+        if row.type in ("add", "mul"):
             product = inputs[0]
             for i, factor in enumerate(inputs[1:], 1):
-                if product.grad:
-                    self.charge(factor.storage, t)
-                if factor.grad:
-                    self.charge(product.storage, t)
+                if row.type == "mul" and needs:
+                    if product.grad:
+                        self.charge(factor.storage, t)
+                    if factor.grad:
+                        self.charge(product.storage, t)
                 if i < len(inputs) - 1:
-                    shape = partial_broadcast(row.input_shapes or (), i + 1)
-                    product = self.new_value(numel(shape), itemsize, t, True)
-        return self.new_value(numel(row.output_shape), itemsize, t, needs)
+                    grad = product.grad or factor.grad
+                    product = self.new_value(numel(partial_broadcast(shapes, i + 1)), itemsize, t, grad and needs)
+        out = self.new_value(numel(row.output_shape), itemsize, t, needs)
+        same = {v.strides for v in inputs}
+        if row.type != "concat" and len(same) == 1:
+            out.strides = same.pop()
+        return out
 
-    def account_parameters(self, row: Row, tensors: tuple[int, ...], buffers: int, trains: bool) -> None:
-        size = self.precision.param_itemsize
-        self.param_bytes += row.params * size
+    def split(self, row: Row, x: Value, t: int) -> list[Value]:
+        """split and chunk: each piece a view of the input (nothing saved); each piece's
+        gradient is a tensor of its own until the pieces' gradients are joined."""
+        shapes = row.output_shapes or (row.output_shape,)
+        if not row.used:
+            return self.unused(row, [x], shapes, x.itemsize, t)
+        self.use(x, t)
+        strides = x.strides or contiguous(row.input_shape)
+        needs = self.setup.train and x.grad
+        pieces = []
+        for shape in shapes:
+            elements = numel(shape)
+            grad = self.new_grad(elements * x.itemsize, t, needs)
+            pieces.append(Value(x.storage, grad, elements, x.itemsize, needs, plain(shape, strides)))
+        return pieces
+
+    def account_parameters(self, row: Row, tensors: tuple[int, ...], buffers: int) -> None:
+        """Parameters and buffers, once per module (a shared use adds none)."""
+        self.param_bytes += row.params * self.precision.param_itemsize
         self.buffer_bytes += buffers
-        if not trains:
+
+    def account_training(self, owner: Row, tensors: tuple[int, ...], t: int) -> None:
+        """A trained use of ``owner``'s parameters: their gradient exists from the backward
+        of the last use in execution order (the first backward reaches) to the end of the
+        step; gradients and optimizer state are counted once, however many uses."""
+        size = self.precision.param_itemsize
+        nbytes = owner.params * size
+        if owner.index in self.param_grads:
+            self.param_grads[owner.index] = (nbytes, t)
             return
-        self.param_grads[row.index] = row.params * size
-        self.trainable_bytes += row.params * size
+        self.param_grads[owner.index] = (nbytes, t)
+        self.trainable_bytes += nbytes
         self.largest_tensor = max(self.largest_tensor, max(tensors, default=0) * size)
         optimizer = self.setup.optimizer
         if optimizer == "momentum":
-            self.optimizer_bytes += row.params * size
+            self.optimizer_bytes += nbytes
         elif optimizer in ("adam", "adamw"):
             step = 4 if self.setup.device == "cpu" else 0  # CUDA keeps `step` in host memory
-            self.optimizer_bytes += 2 * row.params * size + step * len(tensors)
+            self.optimizer_bytes += 2 * nbytes + step * len(tensors)
 
     # ---- the moments -------------------------------------------------------------------
     def optimizer_temporaries(self) -> int:
@@ -309,24 +398,37 @@ class Simulation:
         for g in self.grads:
             if g.active:
                 add_range(bwd_grads, max(g.created, 1), min(g.last_use, steps), g.nbytes)
-        for row, nbytes in self.param_grads.items():
-            add_range(param_grads, 1, row, nbytes)
+        for nbytes, last in self.param_grads.values():
+            add_range(param_grads, 1, last, nbytes)
         for array in (fwd_saved, fwd_other, bwd_saved, bwd_grads, param_grads):
             running = 0
             for i in range(size):
                 running += array[i]
                 array[i] = running
-        result = [Moment("forward", t, fwd_saved[t], 0, fwd_other[t]) for t in range(1, steps + 1)]
+        result = [Moment("forward", self.rows_at[t].index, fwd_saved[t], 0, fwd_other[t]) for t in range(1, steps + 1)]
         if not self.setup.train:
             return result or [Moment("forward", None, 0, 0, held_other)]
         result += [
-            Moment("backward", t, bwd_saved[t] + held_saved, param_grads[t], bwd_grads[t] + held_other)
+            Moment("backward", self.rows_at[t].index, bwd_saved[t] + held_saved, param_grads[t], bwd_grads[t] + held_other)
             for t in range(steps, 0, -1)
         ]
         held = held_saved + held_other
-        total_grads = sum(self.param_grads.values())
+        total_grads = sum(nbytes for nbytes, _ in self.param_grads.values())
         result.append(Moment("optimizer step", None, 0, total_grads, held + self.optimizer_temporaries()))
         return result
+
+
+def plain(shape: Shape, strides: Strides | None) -> Strides | None:
+    """None where ``strides`` are those of a contiguous tensor (as PyTorch judges it: a
+    dimension of size 1 may have any stride)."""
+    if strides is None:
+        return None
+    expected = 1
+    for n, stride in zip(reversed(shape), reversed(strides), strict=True):
+        if n != 1 and stride != expected:
+            return strides
+        expected *= n
+    return None
 
 
 def add_range(array: list[int], start: int, stop: int, value: int) -> None:
@@ -338,7 +440,7 @@ def add_range(array: list[int], start: int, stop: int, value: int) -> None:
 
 
 def partial_broadcast(shapes: tuple[Shape, ...], count: int) -> Shape:
-    from .graph import broadcast
+    from .layers.merge import broadcast
 
     return broadcast(list(shapes[:count])) or shapes[0]
 
@@ -349,12 +451,7 @@ def simulate(report: Report, setup: Setup) -> TrainingMemory:
     if report.error is not None:
         raise report.error
     sim = Simulation(report, setup)
-    p = sim.precision
-    x = sim.new_value(numel(report.input_shape), p.itemsize, 0, False)
-    sim.storages[x.storage].pinned = True
-    out = sim.run(report.plan, x)
-    sim.storages[out.storage].pinned = True
-    sim.use(out, sim.steps + 1)  # the loss reads the output; its gradient starts backward
+    sim.run(report.graph)  # type: ignore[arg-type]
     moments = sim.moments()
     resident = sim.param_bytes + sim.buffer_bytes + sim.optimizer_bytes
     totals = [resident + m.saved + m.grads + m.transient for m in moments]
@@ -362,7 +459,7 @@ def simulate(report: Report, setup: Setup) -> TrainingMemory:
     alive = {m.row: m.saved + m.transient for m in moments if m.phase == "forward" and m.row}
     return TrainingMemory(
         report=report, setup=setup, saved=sim.saved, alive=alive, param_bytes=sim.param_bytes,
-        buffer_bytes=sim.buffer_bytes, grad_bytes=sum(sim.param_grads.values()),
+        buffer_bytes=sim.buffer_bytes, grad_bytes=sum(n for n, _ in sim.param_grads.values()),
         optimizer_bytes=sim.optimizer_bytes, saved_activation_bytes=sum(sim.saved.values()),
         transient_bytes=max(m.transient for m in moments), peak_bytes=totals[peak_index],
         peak=moments[peak_index], moments=totals,
@@ -434,32 +531,31 @@ def not_even_one(one: TrainingMemory, budget: int) -> str:
 
 # ---- training FLOPs, for params ---------------------------------------------------------------
 def training_flops(report: Report) -> int:
-    """Forward plus backward FLOPs of one training step: each row's forward FLOPs, plus its
-    ``backward_flops`` (convolution and linear: 2·MACs for each of the input's and the
-    weight's gradients, and one per output element for the bias's; other layers their
+    """Forward plus backward FLOPs of one training step: each used row's forward FLOPs,
+    plus its ``backward_flops`` (convolution and linear: 2·MACs for each of the input's and
+    the weight's gradients, and one per output element for the bias's; other layers their
     forward FLOPs again where a gradient passes through them; merges: add and concat
     none, mul twice its forward). Nothing upstream of every trainable layer needs a
-    gradient, so the first layer computes no gradient of its input."""
+    gradient, so the first layer computes no gradient of its input; a shared use trains
+    its first use's parameters."""
+    graph = report.graph
+    if graph is None:
+        return 0
+    grad: dict[int, bool] = {t.id: False for t in graph.inputs}
+    trainable = {s.row.index: s.row.trainable and s.row.params > 0 for s in graph.steps if s.shares is None}
     total = 0
-
-    def walk(plan: list[Any], grad: bool) -> bool:
-        nonlocal total
-        for step in plan:
-            if isinstance(step, Merge):
-                branches = [walk(branch, grad) for branch in step.branches]
-                row = step.row
-                total += row.flops
-                grad = any(branches)
-                if grad and row.type == "mul":
-                    total += 2 * row.flops
-                continue
-            row, layer = step, step.layer
-            trains = row.trainable and row.params > 0
+    for step in graph.steps:
+        row, layer = step.row, step.row.layer
+        many = getattr(layer, "takes_many", False)
+        reads = step.inputs if many else step.inputs[:1]  # ``size_of`` reads only a shape
+        needs = any(grad[t] for t in reads)
+        trains = trainable.get(step.shares if step.shares is not None else row.index, False)
+        if row.used:
             total += row.flops
-            if layer is not None:
-                total += layer.backward_flops(row.input_shape, row.output_shape, grad, trains)
-            grad = grad or trains
-        return grad
-
-    walk(report.plan, False)
+            if many:
+                total += 2 * row.flops if needs and row.type == "mul" else 0
+            elif layer is not None:
+                total += layer.backward_flops(row.input_shape, row.output_shape, needs, trains)
+        for t in step.outputs:
+            grad[t] = row.used and (needs or trains)
     return total

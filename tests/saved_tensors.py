@@ -20,8 +20,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from cnncalc.execute import Builder
-from cnncalc.report import Report
+from cnncalc.execute import Builder, Observer
+from cnncalc.report import Report, Step
 
 TORCH_DTYPES = {
     "fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16,
@@ -65,10 +65,12 @@ def build(
 ) -> tuple[nn.Module, Builder]:
     """The report's model as ``execute`` builds it, in train mode, frozen rows frozen."""
     torch.manual_seed(seed)
+    assert report.graph is not None
     builder = Builder(device, TORCH_DTYPES[precision], len(report.rows), None)
-    model = builder.sequence(report.plan).train()
-    for row, module in builder.modules.values():
-        if not row.trainable:
+    model = builder.model(report.graph).train()
+    rows = {row.index: row for row in report.rows}
+    for index, module in builder.modules.items():
+        if not rows[index].trainable:
             for p in module.parameters():
                 p.requires_grad_(False)
     return model, builder
@@ -80,52 +82,65 @@ def autocast(precision: str, device: str = "cpu") -> Any:
     return nullcontext()
 
 
-def example_input(report: Report, precision: str, device: str = "cpu") -> torch.Tensor:
-    return torch.randn(report.input_shape, dtype=TORCH_DTYPES[precision], device=device)
+def example_inputs(report: Report, precision: str, device: str = "cpu") -> list[torch.Tensor]:
+    """One random tensor for each model input."""
+    assert report.graph is not None
+    dtype = TORCH_DTYPES[precision]
+    return [torch.randn(t.shape, dtype=dtype, device=device) for t in report.graph.inputs]
+
+
+def loss(out: Any) -> torch.Tensor:
+    """The sum of squares of every output, so each output gets a gradient."""
+    outputs = out if isinstance(out, tuple) else (out,)
+    return sum(o.float().square().sum() for o in outputs)  # type: ignore[return-value]
 
 
 def measure_saved(report: Report, precision: str = "fp32", device: str = "cpu") -> Measurement:
     """What autograd saves in the forward pass of a training step, then the backward pass
     (so a model whose saved tensors torch cannot use fails here)."""
-    model, builder = build(report, precision, device=device)
+    model, _ = build(report, precision, device=device)
     excluded = {storage(t) for t in (*model.parameters(), *model.buffers())}
     running: list[int] = [0]
-    edges: dict[int, tuple[set[int | None], int | None]] = {}
+    unused = [False]
+    edges: dict[int, tuple[set[int | None], set[int | None]]] = {}
 
-    def before(index: int) -> Any:
-        def hook(_module: nn.Module, inputs: Any) -> None:
-            running[0] = index
-            edges[index] = ({storage(x) for x in inputs}, None)
+    class Edges(Observer):
+        """Which row runs, and the storages it makes."""
 
-        return hook
+        def before(self, step: Step) -> None:
+            running[0] = step.row.index
+            unused[0] = not step.row.used
+            edges[step.row.index] = (set(), set())
 
-    def after(index: int) -> Any:
-        def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            edges[index] = (edges[index][0], storage(output))
+        def after(self, step: Step, output: Any) -> None:
+            pieces = output if isinstance(output, tuple | list) else (output,)
+            edges[step.row.index][1].update(storage(p) for p in pieces)
 
-        return hook
+    def reads(_module: nn.Module, inputs: Any) -> None:
+        edges[running[0]][0].update(storage(x) for x in inputs)
 
-    for row, module in builder.modules.values():
-        module.register_forward_pre_hook(before(row.index))
-        module.register_forward_hook(after(row.index))
+    for module in model.layers:
+        module.register_forward_pre_hook(reads)
+    model.observer = Edges()
     seen: dict[int, Saved] = {}
     pending: list[tuple[int, int, Any]] = []
 
     def pack(t: torch.Tensor) -> torch.Tensor:
         ptr = storage(t)
-        if ptr not in excluded and ptr not in seen:
+        # a row no output needs: what it saves is freed with its output at once
+        if ptr not in excluded and ptr not in seen and not unused[0]:
             s = t.untyped_storage()
             seen[ptr] = Saved(running[0], s.nbytes(), str(t.dtype).removeprefix("torch."), "")
             pending.append((ptr, running[0], t))
         return t
 
-    x = example_input(report, precision, device)
+    xs = example_inputs(report, precision, device)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t), autocast(precision, device):
-        out = model(x)
+        out = model(*xs)
     for ptr, index, _t in pending:
-        inputs, output = edges[index]
-        seen[ptr].kind = "input" if ptr in inputs else "output" if ptr == output else "new"
-    out.float().square().sum().backward()
+        inputs, outputs = edges[index]
+        seen[ptr].kind = "input" if ptr in inputs else "output" if ptr in outputs else "new"
+    loss(out).backward()
     return Measurement(list(seen.values()))
 
 
@@ -180,13 +195,13 @@ def measure_step(report: Report, precision: str = "fp32", optimizer: str = "adam
     model, _ = build(report, precision)
     trainable = [p for p in model.parameters() if p.requires_grad]
     opt = OPTIMIZERS[optimizer](trainable)
-    x = example_input(report, precision)
+    xs = example_inputs(report, precision)
 
     def step() -> None:
         opt.zero_grad(set_to_none=True)
         with autocast(precision):
-            out = model(x)
-        out.float().square().sum().backward()
+            out = model(*xs)
+        loss(out).backward()
         opt.step()
 
     step()
@@ -199,7 +214,7 @@ def measure_step(report: Report, precision: str = "fp32", optimizer: str = "adam
     opt.zero_grad(set_to_none=True)
     with allocations() as peak:
         step()
-    resident = params + buffers + state + tensor_bytes(x)
+    resident = params + buffers + state + sum(tensor_bytes(x) for x in xs)
     return StepMemory(resident, resident + peak[0], params, grads, state)
 
 
@@ -208,11 +223,12 @@ def measure_inference(report: Report, precision: str = "fp32") -> int:
     and the input, plus the most the pass allocates at once."""
     model, _ = build(report, precision)
     model.eval()
-    x = example_input(report, precision)
-    held = sum(tensor_bytes(t) for t in (*model.parameters(), *model.buffers())) + tensor_bytes(x)
+    xs = example_inputs(report, precision)
+    held = sum(tensor_bytes(t) for t in (*model.parameters(), *model.buffers()))
+    held += sum(tensor_bytes(x) for x in xs)
     with torch.no_grad(), autocast(precision):
-        model(x)  # warm-up: first-call caches stay out of the measured pass
+        model(*xs)  # warm-up: first-call caches stay out of the measured pass
         with allocations() as peak:
-            out = model(x)
+            out = model(*xs)
     del out
     return held + peak[0]

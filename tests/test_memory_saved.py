@@ -73,6 +73,26 @@ CASES = [
     ("conv2d(4, 3) -> parallel(identity, sigmoid, merge='mul')", IMAGE),
     ("conv2d(4, 3) -> parallel(conv2d(4, 3, padding=1), conv2d(4, 1), merge='concat') -> relu", IMAGE),
     ("conv2d(4, 3) -> residual(conv2d(4, 3, padding=1), shortcut=conv2d(4, 1), merge='add') -> relu", IMAGE),
+    # views of a new layout: a reshape after them copies, linear on them saves its copy
+    ("conv2d(4, 3) -> permute(0, 2, 3, 1) -> linear(5) -> relu -> permute(0, 3, 1, 2) -> conv2d(4, 3)", IMAGE),
+    ("conv2d(4, 3) -> transpose(2, 3) -> flatten -> linear(5)", IMAGE),
+    ("conv2d(4, 3) -> transpose(0, 1) -> relu -> transpose(0, 1) -> conv2d(4, 3) -> permute(0, 1, 3, 2) -> flatten(2) -> relu", IMAGE),
+    ("conv2d(4, 3) -> permute(0, 2, 3, 1) -> sigmoid -> flatten(0, 2) -> linear(3)", IMAGE),
+    ("conv2d(4, 3) -> permute(0, 2, 3, 1) -> layernorm(4) -> linear(8) -> gelu -> linear(4) -> permute(0, 3, 1, 2) -> layer_scale -> stochastic_depth(0.5) -> conv2d(4, 1)", IMAGE),
+    ("conv2d(4, 3) -> layernorm2d -> layernorm2d(elementwise_affine=False) -> layernorm2d(bias=False) -> conv2d(4, 3)", IMAGE),
+    ("conv2d(4, 3) -> layernorm2d -> flatten -> linear(3)", IMAGE),
+    ("conv1d(4, 3) -> layernorm2d -> relu -> layer_scale(0.5)", SEQUENCE),
+    ("conv2d(4, 3) -> layer_scale -> stochastic_depth(0.3, 'batch') -> stochastic_depth(0.0) -> drop_path(1.0) -> relu", IMAGE),
+    ("conv2d(4, 3) -> channel_shuffle(2) -> conv2d(4, 3) -> channel_shuffle(4) -> relu", IMAGE),
+    # the graph's merges and splits, named by from=
+    ("conv2d(4, 3, name=a) -> chunk(2, name=h) -> relu(from=h.1, name=r) -> concat(from=[h.0, r]) -> conv2d(4, 3)", IMAGE),
+    ("conv2d(6, 3, name=a) -> split([2, 4], name=s) -> sigmoid(from=s.0, name=g) -> conv2d(2, 1, from=s.1, name=c) -> mul(from=[g, c]) -> relu", IMAGE),
+    ("conv2d(4, 3, name=a) -> split(4, dim=2, name=s) -> add(from=s) -> conv2d(4, 3)", IMAGE),
+    ("conv2d(4, 3, name=a) -> adaptive_avgpool2d(1) -> sigmoid(name=g) -> mul(from=[a, g], name=m) -> add(from=[m, a, g]) -> relu", IMAGE),
+    ("conv2d(4, 3, name=a) -> relu(name=b) -> conv2d(4, 1, from=a, name=c) -> mul(from=[a, b, c]) -> concat(from=[a, b], dim=2) -> relu", IMAGE),
+    # shared weights: parameters once, what each use saves per use
+    ("conv2d(4, 1) -> conv2d(4, 3, padding=1, name=c) -> relu -> share(c) -> relu -> conv2d(4, 3, share=c, padding=1) -> relu", IMAGE),
+    ("conv2d(4, 3, name=a) -> linear(8, name=l) -> gelu -> share(l, name=l2) -> add(from=[a, l2])", IMAGE),
 ]
 CASE_IDS = [spec[:60] for spec, _ in CASES]
 RUN_DTYPE = {"bf16": "bfloat16", "fp16": "float16"}

@@ -16,6 +16,7 @@ class Activation(LayerType):
     flops_per_element = 1
     torch_name: str
     torch_args: tuple[str, ...] = ()
+    elementwise = True
     saves: ClassVar[str] = "input"
     """What the out-of-place op keeps for backward: ``input``, ``output`` or ``nothing``."""
     saves_inplace: ClassVar[str] = "copy"
@@ -50,6 +51,7 @@ class SoftmaxLike(Activation):
 
     positional = ("dim",)
     fields = {"dim": (Int(), -1)}
+    elementwise = False
     flops_per_element = 3
     torch_args = ("dim",)
     saves = "output"
@@ -94,7 +96,7 @@ class PReLU(Activation):
         copy of an input in another precision, and of its weight)."""
         saved = ctx.cast(numel(shape), ctx.lower)
         if ctx.autocast:
-            saved += Saved(new=(self.args.num_parameters * ctx.lower,))
+            saved += Saved(weights=(self.args.num_parameters * ctx.lower,))
         return saved
 
     def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:

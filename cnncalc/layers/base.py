@@ -93,7 +93,7 @@ class SaveContext:
     lower precision (2), None without autocast. ``device`` is ``"cuda"`` or ``"cpu"``;
     ``input_grad`` says whether the input requires grad (the model input does not, nor
     does anything below a frozen stem), ``param_grad`` whether the layer's own parameters
-    are trained.
+    are trained, ``strides`` the input's strides where it is not contiguous (a permuted view).
     """
 
     itemsize: int
@@ -102,6 +102,7 @@ class SaveContext:
     device: str = "cuda"
     input_grad: bool = True
     param_grad: bool = True
+    strides: tuple[int, ...] | None = None
 
     @property
     def lower(self) -> int:
@@ -130,14 +131,21 @@ class Saved:
     """What a layer keeps for backward, as autograd holds it: its input tensor itself, its
     output tensor itself, and the bytes of each tensor it makes and saves (indices,
     masks, statistics, cast or padded copies). Input and output are named, not counted,
-    because their storage may be shared with other rows and is then counted once."""
+    because their storage may be shared with other rows and is then counted once.
+    ``weights`` are autocast's lower-precision copies of the parameters: autocast caches
+    the copy of a trained parameter for the whole forward pass, so every use of a shared
+    layer saves the same one."""
 
     input: bool = False
     output: bool = False
     new: tuple[int, ...] = ()
+    weights: tuple[int, ...] = ()
 
     def __add__(self, other: Saved) -> Saved:
-        return Saved(self.input or other.input, self.output or other.output, self.new + other.new)
+        return Saved(
+            self.input or other.input, self.output or other.output, self.new + other.new,
+            self.weights + other.weights,
+        )  # fmt: skip
 
 
 NOTHING = Saved()
@@ -279,6 +287,18 @@ class LayerType:
         """Whether the output shares the input's storage (a view, an in-place result), in
         a training step or (``training`` False) in an inference pass."""
         return False
+
+    elementwise: ClassVar[bool] = False
+    """Whether the output keeps the input's memory layout (PyTorch's element-wise ops do)."""
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """For a layer whose output aliases its input: the output's strides given the
+        input's, or None where PyTorch cannot make a view and copies instead."""
+        return strides
+
+    def output_strides(self, out: Shape) -> tuple[int, ...] | None:
+        """The strides of a new output; None: contiguous."""
+        return None
 
     @classmethod
     def flops_text(cls) -> str:

@@ -166,7 +166,7 @@ class ConvNd(LayerType):
         lower-precision copies of the input and of the weight."""
         padded = self.padded_copy(shape)
         weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
-        cast_weight = Saved(new=(weight * ctx.lower,)) if ctx.autocast else Saved()
+        cast_weight = Saved(weights=(weight * ctx.lower,)) if ctx.autocast else Saved()
         if padded is None:
             return ctx.cast(numel(shape), ctx.lower) + cast_weight
         saved = Saved(new=(padded * ctx.lower,))
@@ -280,7 +280,7 @@ class ConvTransposeNd(LayerType):
         """The input; under autocast the lower-precision copies of the input and weight."""
         weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
         saved = ctx.cast(numel(shape), ctx.lower)
-        return saved + Saved(new=(weight * ctx.lower,)) if ctx.autocast else saved
+        return saved + Saved(weights=(weight * ctx.lower,)) if ctx.autocast else saved
 
     def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
         return ctx.lower

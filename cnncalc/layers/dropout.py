@@ -23,6 +23,7 @@ class Dropout(LayerType):
     keyword_aliases = {"rate": "p"}
     fields = {"p": (Float(0.0, 1.0), 0.5), "inplace": (Bool(), False)}
     torch_name: str
+    elementwise = True
 
     def output_shape(self, shape: Shape) -> Shape:
         self.require_rank(shape, *RANKS[self.type_name])
@@ -80,6 +81,19 @@ class StochasticDepth(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         self.require_rank(shape, tuple(range(1, 12)), "any")
         return shape
+
+    elementwise = True
+
+    def aliases_input(self, training: bool = True) -> bool:
+        """The identity at inference, and in training with p 0."""
+        return not training or self.args.p == 0
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """``x · noise`` saves the noise, one element per sample (mode ``row``) or one for
+        the batch (``batch``), in the input's type; p 0 saves nothing."""
+        if self.args.p == 0:
+            return NOTHING
+        return Saved(new=((shape[0] if self.args.mode == "row" else 1) * ctx.itemsize,))
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import StochasticDepth as StochasticDepthModule

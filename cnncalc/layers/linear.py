@@ -6,6 +6,7 @@ from typing import Any
 
 from .base import FlatShape, LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .fields import Bool, Int, OptionalInt
+from .strides import view_strides
 
 
 class Linear(LayerType):
@@ -62,9 +63,17 @@ class Linear(LayerType):
         """A matrix product saves each factor only for the other's gradient: the input
         where the weight is trained, the weight where the input needs a gradient (under
         autocast their lower-precision copies; the weight itself is a parameter)."""
-        saved = ctx.cast(numel(shape), ctx.lower) if ctx.param_grad else Saved()
+        saved = Saved()
+        if ctx.param_grad:
+            folded = (numel(shape) // shape[-1], shape[-1])
+            if len(shape) > 2 and ctx.strides and view_strides(shape, ctx.strides, folded) is None:
+                # a non-contiguous input of 3 or more dimensions goes through matmul, whose
+                # reshape to 2-D copies: the copy is saved (in the lower precision)
+                saved = Saved(new=(numel(shape) * ctx.lower,))
+            else:
+                saved = ctx.cast(numel(shape), ctx.lower)
         if ctx.autocast and ctx.input_grad:
-            saved += Saved(new=(shape[-1] * self.args.out_features * ctx.lower,))
+            saved += Saved(weights=(shape[-1] * self.args.out_features * ctx.lower,))
         return saved
 
     def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:

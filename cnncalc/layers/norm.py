@@ -12,6 +12,7 @@ from typing import Any
 
 from .base import LayerType, SaveContext, Saved, Shape, numel, show_shape, variants
 from .fields import Bool, Float, Int, IntList, OptionalInt
+from .strides import contiguous
 
 COMMON = {
     "eps": (Float(0.0), 1e-5),
@@ -297,6 +298,25 @@ class LayerNorm2d(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        if not self.args.elementwise_affine:
+            return ()
+        return (shape[1], shape[1]) if self.args.bias else (shape[1],)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """As layernorm over the channels: the input (the channels-last view of it, one
+        storage), and a mean and inverse standard deviation per position."""
+        return statistics(self, shape, numel(shape) // shape[1], self.args.elementwise_affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
+
+    def output_strides(self, out: Shape) -> tuple[int, ...] | None:
+        """Layer norm's output is contiguous channels-last; moving the channels back to
+        dim 1 is a view, so the output has channels-last strides."""
+        last = contiguous((out[0], *out[2:], out[1]))
+        return (last[0], last[-1], *last[1:-1])
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import LayerNorm2d as LayerNorm2dModule

@@ -33,6 +33,7 @@ from .fields import (
     _validator,
     check_int,
 )  # fmt: skip
+from .strides import view_strides as strides_of_view
 
 
 def normalise_dim(layer: LayerType, dim: int, rank: int, what: str) -> int:
@@ -91,6 +92,10 @@ class Flatten(LayerType):
     def aliases_input(self, training: bool = True) -> bool:
         return True
 
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -117,6 +122,10 @@ class Unflatten(LayerType):
 
     def aliases_input(self, training: bool = True) -> bool:
         return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -146,6 +155,10 @@ class Reshape(LayerType):
 
     def aliases_input(self, training: bool = True) -> bool:
         return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Reshape as ReshapeModule
@@ -477,6 +490,16 @@ class Permute(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         return tuple(shape[d] for d in self.order(shape))
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        return tuple(strides[d] for d in self.order(shape))
+
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Permute as PermuteModule
 
@@ -509,6 +532,21 @@ class Transpose(LayerType):
         out = list(shape)
         out[first], out[second] = shape[second], shape[first]
         return tuple(out)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        rank = len(shape)
+        first = normalise_dim(self, self.args.dim0, rank, "dim0")
+        second = normalise_dim(self, self.args.dim1, rank, "dim1")
+        swapped = list(strides)
+        swapped[first], swapped[second] = strides[second], strides[first]
+        return tuple(swapped)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Transpose as TransposeModule
