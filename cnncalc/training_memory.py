@@ -171,6 +171,7 @@ class Simulation:
         self.values: dict[int, Value] = {}
         self.rows_at: dict[int, Row] = {}
         self.weight_copies: dict[tuple[int | None, int], int] = {}
+        self.accumulated: list[tuple[int, int]] = []  # (time, bytes) of shared gradients
         self.param_bytes = self.buffer_bytes = self.optimizer_bytes = 0
         self.largest_tensor = self.trainable_bytes = 0
         assert report.graph is not None
@@ -355,6 +356,10 @@ class Simulation:
         size = self.precision.param_itemsize
         nbytes = owner.params * size
         if owner.index in self.param_grads:
+            # the earlier use's backward runs later: its weight gradient and the sum with
+            # the one the later use made are tensors of their own (autograd's input buffer
+            # adds them out of place) until the sum becomes the parameter's gradient
+            self.accumulated.append((self.param_grads[owner.index][1], 2 * nbytes))
             self.param_grads[owner.index] = (nbytes, t)
             return
         self.param_grads[owner.index] = (nbytes, t)
@@ -400,6 +405,8 @@ class Simulation:
                 add_range(bwd_grads, max(g.created, 1), min(g.last_use, steps), g.nbytes)
         for nbytes, last in self.param_grads.values():
             add_range(param_grads, 1, last, nbytes)
+        for t, nbytes in self.accumulated:
+            add_range(bwd_grads, t, t, nbytes)
         for array in (fwd_saved, fwd_other, bwd_saved, bwd_grads, param_grads):
             running = 0
             for i in range(size):

@@ -390,12 +390,26 @@ WORKSPACE = (
     "seed-keras at 1x28x28, batch 2, 73,728 bytes inside conv2d3's backward (four times the "
     "gradient of its input), 17 % of a step whose parameters are small"
 )
+STRIDED_WORKSPACE = (
+    "oneDNN's CPU backward of strided and dilated convolutions allocates a workspace no "
+    "layer formula predicts: about 0.8 MB in fpn_detector at 3x32x32, batch 2 (15 % of its "
+    "step), 65 MB in deeplabv3_resnet50 (16 %); with oneDNN off the step is within 3 % "
+    "(test_peak_without_onednn)"
+)
+ONEDNN_MISSES = {"seed-keras": WORKSPACE, "fpn_detector": STRIDED_WORKSPACE, "deeplabv3_resnet50": STRIDED_WORKSPACE}
 PEAK_CASES = [
-    *((name, "sgd") for name in sorted(CONFIGS) if name != "seed-keras"),
-    pytest.param("seed-keras", "sgd", marks=pytest.mark.xfail(strict=True, reason=WORKSPACE)),
+    *((name, "sgd") for name in sorted(CONFIGS) if name not in ONEDNN_MISSES),
+    *(
+        pytest.param(name, "sgd", marks=pytest.mark.xfail(strict=True, reason=reason))
+        for name, reason in sorted(ONEDNN_MISSES.items())
+    ),
     # Adam's step holds the state and two temporaries: VGG-16's 138 M parameters would make
-    # that 2.8 GB, and ResNet-50 and U-Net take long; they run SGD only.
-    *((name, "adam") for name in sorted(CONFIGS) if name not in ("vgg16", "resnet50", "unet")),
+    # that 2.8 GB, and ResNet-50, U-Net, DeepLab and ConvNeXt take long; they run SGD only.
+    # Adam's peak falls in its step, where no convolution workspace is alive.
+    *(
+        (name, "adam") for name in sorted(CONFIGS)
+        if name not in ("vgg16", "resnet50", "unet", "deeplabv3_resnet50", "convnext_tiny")
+    ),
 ]
 
 
@@ -405,6 +419,15 @@ def test_configs_peak_within_ten_percent(name: str, optimizer: str) -> None:
     saved activations, gradients and their order decide it; Adam's falls in its step."""
     report = report_of(str(ROOT / "configs" / f"{name}.yaml"), CONFIGS[name], 2, "fp32")
     assert_peak_close(report, "fp32", optimizer)
+
+
+@pytest.mark.parametrize("name", ["fpn_detector", "deeplabv3_resnet50"])
+def test_peak_without_onednn(name: str) -> None:
+    """The configs whose measured peak oneDNN's convolution workspace decides, measured with
+    oneDNN off: then the step is what the layer formulas say."""
+    report = report_of(str(ROOT / "configs" / f"{name}.yaml"), CONFIGS[name], 2, "fp32")
+    with torch.backends.mkldnn.flags(enabled=False):
+        assert_peak_close(report, "fp32", "sgd")
 
 
 @pytest.mark.parametrize("name", ["lenet5", "mobilenetv2", "resnet18"])
