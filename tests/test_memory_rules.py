@@ -43,13 +43,13 @@ def saved(spec: str, shape: tuple[int, ...], ctx: SaveContext) -> Saved:
         # reflect: the padded copy, and the pad's own input
         ("conv2d(6, 3, padding=1, padding_mode='reflect')", IMAGE, FP32_CPU, Saved(input=True, new=(2 * 4 * 10 * 10 * 4,))),
         # autocast on the model input: fp16 copies of the input and the 6·4·3·3 weight
-        ("conv2d(6, 3)", IMAGE, AMP_FIRST, Saved(new=(2 * 4 * 8 * 8 * 2, 6 * 4 * 3 * 3 * 2))),
-        ("conv2d(6, 3)", IMAGE, AMP_CPU_HALF_INPUT, Saved(input=True, new=(6 * 4 * 3 * 3 * 2,))),
-        ("conv_transpose2d(6, 2, stride=2)", IMAGE, AMP_CUDA_HALF_INPUT, Saved(input=True, new=(4 * 6 * 2 * 2 * 2,))),
+        ("conv2d(6, 3)", IMAGE, AMP_FIRST, Saved(new=(2 * 4 * 8 * 8 * 2,), weights=(6 * 4 * 3 * 3 * 2,))),
+        ("conv2d(6, 3)", IMAGE, AMP_CPU_HALF_INPUT, Saved(input=True, weights=(6 * 4 * 3 * 3 * 2,))),
+        ("conv_transpose2d(6, 2, stride=2)", IMAGE, AMP_CUDA_HALF_INPUT, Saved(input=True, weights=(4 * 6 * 2 * 2 * 2,))),
         ("linear(5)", (2, 16), FP32_CPU, Saved(input=True)),
         # a frozen linear saves neither factor that is not a parameter
         ("linear(5)", (2, 16), SaveContext(4, 4, device="cpu", param_grad=False), Saved()),
-        ("linear(5)", (2, 16), AMP_CUDA_HALF_INPUT, Saved(input=True, new=(16 * 5 * 2,))),
+        ("linear(5)", (2, 16), AMP_CUDA_HALF_INPUT, Saved(input=True, weights=(16 * 5 * 2,))),
         ("maxpool2d(2)", IMAGE, FP32_CPU, Saved(input=True, new=(2 * 4 * 4 * 4 * 8,))),
         ("avgpool2d(2)", IMAGE, FP32_CPU, Saved(input=True)),
         # CPU autocast pools 3-D in float32: a float32 copy of the fp16 input
@@ -87,7 +87,7 @@ def saved(spec: str, shape: tuple[int, ...], ctx: SaveContext) -> Saved:
         ("sigmoid", IMAGE, FP32_CPU, Saved(output=True)),
         ("gelu", IMAGE, FP32_CPU, Saved(input=True)),
         ("softmax(1)", IMAGE, FP32_CPU, Saved(output=True)),
-        ("prelu", IMAGE, AMP_CUDA_HALF_INPUT, Saved(input=True, new=(1 * 2,))),
+        ("prelu", IMAGE, AMP_CUDA_HALF_INPUT, Saved(input=True, weights=(1 * 2,))),
         ("identity", IMAGE, FP32_CPU, Saved()),
         ("flatten", IMAGE, FP32_CPU, Saved()),
         ("zeropad2d(1)", IMAGE, FP32_CPU, Saved()),
