@@ -503,6 +503,92 @@ def execute(
     run_model(report, "execute", fmt, seed, device, max_memory, timings)
 
 
+def parse_budget(ctx: click.Context, param: click.Parameter, value: str | None) -> int | None:
+    if value is None:
+        return None
+    from .memory import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def memory_precision(ctx: click.Context, precision: str | None, dtype: str) -> str:
+    """--precision, or the one --dtype names where only --dtype is given."""
+    from .training_memory import DTYPE_PRECISION
+
+    given = ctx.get_parameter_source("dtype") is click.core.ParameterSource.COMMANDLINE
+    if not given:
+        return precision or "fp32"
+    if dtype not in DTYPE_PRECISION:
+        raise click.BadParameter(
+            f"memory has no {dtype} training; use --precision "
+            "fp32, fp16, bf16, amp-fp16 or amp-bf16", ctx, param_hint="'--dtype'"
+        )  # fmt: skip
+    if precision is not None and precision != DTYPE_PRECISION[dtype]:
+        raise click.UsageError(
+            f"--dtype {dtype} and --precision {precision} disagree; give one of them", ctx
+        )
+    return DTYPE_PRECISION[dtype]
+
+
+@cli.command("memory", epilog=EPILOG_MODEL)
+@model_options
+@click.option("--train/--inference", "train", default=True, show_default=True,
+              help="A training step (default), or one inference pass.")
+@click.option("--optimizer", type=click.Choice(("sgd", "momentum", "adam", "adamw")),
+              default="adam", show_default=True, help="The optimizer whose state is counted.")
+@click.option("--precision", type=click.Choice(("fp32", "fp16", "bf16", "amp-fp16", "amp-bf16")),
+              default=None, help="Element types: fp32 (default), fp16/bf16 everywhere, or "
+                                 "amp-*: autocast (fp32 parameters, lower-precision activations).")
+@click.option("--device", type=click.Choice(("cuda", "cpu")), default="cuda", show_default=True,
+              help="Whose rules: CUDA's (dropout mask bool, autocast norms in fp32) or CPU's.")
+@click.option("--budget", callback=parse_budget, metavar="SIZE",
+              help="Memory to fit in (24GiB, 500MB, bytes): also the largest batch that fits.")
+@click.pass_context
+def memory_command(
+    ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
+    train: bool, optimizer: str, precision: str | None, device: str, budget: int | None,
+) -> None:  # fmt: skip
+    """The memory of a training step: parameters, gradients, optimizer state, the
+    activations autograd saves for backward (one row a layer, with its share), the
+    transient of the backward pass and the peak; with --budget the largest batch whose
+    peak fits. --inference: parameters and the activations alive at once.
+
+    \b
+    cnncalc memory configs/resnet50.yaml --batch 64 --precision amp-fp16
+    cnncalc memory configs/resnet18.yaml --budget 24GiB --optimizer sgd
+    cnncalc memory --input 3x32x32 "conv2d(16, 3) -> relu -> maxpool2d(2)" --inference
+    """
+    from .graph import analyse
+    from .render_memory import render_memory
+    from .spec import load_model
+    from .training_memory import Setup, simulate, with_budget
+
+    chosen = memory_precision(ctx, precision, dtype)
+    setup = Setup(train=train, optimizer=optimizer, precision=chosen, device=device)
+    run_dtype = {"fp16": "float16", "bf16": "bfloat16"}.get(chosen, "float32")
+    try:
+        loaded = load_model(model, input_shape)
+        report = analyse(loaded, batch=batch, dtype=run_dtype)
+        if report.error is not None:
+            fail(report.error)
+        result = simulate(report, setup)
+        if budget is not None:
+            known = {batch: result}
+
+            def at_batch(n: int) -> Any:
+                if n not in known:
+                    known[n] = simulate(analyse(loaded, batch=n, dtype=run_dtype), setup)
+                return known[n]
+
+            result = with_budget(result, budget, at_batch)
+    except CnncalcError as exc:
+        fail(exc)
+    emit(render_memory(result, fmt))
+
+
 @cli.command(epilog=EPILOG_MODEL)
 @click.argument("model")
 @click.option("-o", "--output", "output", required=True, metavar="FILE",

@@ -94,8 +94,15 @@ def totals_object(report: Report) -> dict[str, Any]:
         "params": t.params, "trainable_params": t.trainable_params,
         "non_trainable_params": t.non_trainable_params, "buffers": t.buffers,
         "macs": t.macs, "flops": t.flops, "param_bytes": t.param_bytes,
-        "activation_bytes": t.activation_bytes,
+        "activation_bytes": t.activation_bytes, "training_flops": training_flops(report),
     }  # fmt: skip
+
+
+def training_flops(report: Report) -> int:
+    """Forward + backward FLOPs of one training step (see ``training_memory``)."""
+    from .training_memory import training_flops as count
+
+    return count(report)
 
 
 RowExtra = Callable[[Row], dict[str, Any]] | None
@@ -210,7 +217,8 @@ def summary_lines(report: Report, view: str) -> list[str]:
             f"  trainable: {t.trainable_params:,}  non-trainable: {t.non_trainable_params:,}  buffers: {t.buffers:,}",
             f"MACs: {with_human(t.macs)}",
             f"FLOPs: {with_human(t.flops)}",
-            f"memory ({report.dtype}): params {human_bytes(t.param_bytes)}, activations {human_bytes(t.activation_bytes)}",
+            f"training FLOPs per step (forward + backward): {with_human(training_flops(report))}",
+            f"memory ({report.dtype}): params {human_bytes(t.param_bytes)}, activations (all outputs kept) {human_bytes(t.activation_bytes)}",
         ]
     return lines
 

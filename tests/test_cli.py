@@ -70,7 +70,7 @@ def test_params_json_skeleton() -> None:
     assert "receptive_field" not in data["layers"][-1]  # (N, F) rows have no spatial dimensions
     assert set(data["totals"]) == {
         "params", "trainable_params", "non_trainable_params", "buffers", "macs", "flops",
-        "param_bytes", "activation_bytes",
+        "param_bytes", "activation_bytes", "training_flops",
     }
     assert data["totals"]["params"] == 61706
 

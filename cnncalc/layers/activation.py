@@ -3,9 +3,9 @@ softmax and log_softmax three: exponent, sum, divide)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
-from .base import LayerType, Shape, show_shape
+from .base import NOTHING, LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .fields import Bool, Choice, Float, Int
 
 INPLACE = {"inplace": (Bool(), False)}
@@ -16,6 +16,27 @@ class Activation(LayerType):
     flops_per_element = 1
     torch_name: str
     torch_args: tuple[str, ...] = ()
+    elementwise = True
+    saves: ClassVar[str] = "input"
+    """What the out-of-place op keeps for backward: ``input``, ``output`` or ``nothing``."""
+    saves_inplace: ClassVar[str] = "copy"
+    """In place (``inplace: true``): ``output``, its result, or ``copy``, a copy of the input
+    autograd makes before overwriting it, because the gradient needs the input."""
+
+    def inplace(self) -> bool:
+        return bool(getattr(self.args, "inplace", False))
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return self.inplace() or self.saves == "nothing"
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Per type in ``SAVED_FOR_BACKWARD``: the input, the output, or (in place) the
+        result or a copy of the input, ``numel × itemsize`` bytes."""
+        if self.inplace():
+            if self.saves_inplace == "output":
+                return Saved(output=True)
+            return Saved(new=(numel(shape) * ctx.itemsize,))
+        return {"input": Saved(input=True), "output": Saved(output=True)}.get(self.saves, NOTHING)
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -30,8 +51,14 @@ class SoftmaxLike(Activation):
 
     positional = ("dim",)
     fields = {"dim": (Int(), -1)}
+    elementwise = False
     flops_per_element = 3
     torch_args = ("dim",)
+    saves = "output"
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        """CUDA's autocast runs softmax in float32; CPU's keeps the input's precision."""
+        return 4 if ctx.cuda_autocast else ctx.itemsize
 
     def output_shape(self, shape: Shape) -> Shape:
         rank = len(shape)
@@ -64,6 +91,17 @@ class PReLU(Activation):
     def params(self, shape: Shape) -> int:
         return self.args.num_parameters
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input (autocast computes prelu in the lower precision, so it saves the cast
+        copy of an input in another precision, and of its weight)."""
+        saved = ctx.cast(numel(shape), ctx.lower)
+        if ctx.autocast:
+            saved += Saved(weights=(self.args.num_parameters * ctx.lower,))
+        return saved
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
+
 
 def _activation(
     name: str,
@@ -74,14 +112,13 @@ def _activation(
     base: type[Activation] = Activation,
 ) -> type[LayerType]:
     fields = dict(fields or {})
-    own = tuple(k for k in fields if k != "inplace")
     attrs = {
         "type_name": name,
         "aliases": aliases,
         "torch_name": torch_name,
         "fields": fields,
         "positional": tuple(fields),
-        "torch_args": own,
+        "torch_args": tuple(fields),
         "flops_per_element": flops,
         "__doc__": f"``torch.nn.{torch_name}``.",
     }
@@ -108,5 +145,27 @@ LAYERS: list[type[LayerType]] = [
     _activation("log_softmax", "LogSoftmax", SoftmaxLike.fields, flops=3, base=SoftmaxLike),
     PReLU,
 ]
+
+SAVED_FOR_BACKWARD: dict[str, tuple[str, str]] = {
+    # type: (out of place, in place), as PyTorch 2.13's derivative formulas use them
+    "relu": ("output", "output"),
+    "relu6": ("input", "copy"),  # hardtanh
+    "leaky_relu": ("input", "output"),
+    "elu": ("input", "output"),
+    "selu": ("input", "output"),
+    "gelu": ("input", "copy"),
+    "silu": ("input", "copy"),
+    "mish": ("input", "copy"),
+    "sigmoid": ("output", "output"),
+    "hardsigmoid": ("input", "copy"),
+    "hardswish": ("input", "copy"),
+    "tanh": ("output", "output"),
+    "identity": ("nothing", "nothing"),
+    "softmax": ("output", "output"),
+    "log_softmax": ("output", "output"),
+}
+for _cls in LAYERS:
+    if _cls is not PReLU:
+        _cls.saves, _cls.saves_inplace = SAVED_FOR_BACKWARD[_cls.type_name]  # type: ignore[attr-defined]
 
 ACTIVATION_NAMES = tuple(cls.type_name for cls in LAYERS)

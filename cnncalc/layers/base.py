@@ -80,6 +80,77 @@ class Window:
     dilation: tuple[int, ...]
 
 
+INDEX_BYTES = 8
+"""Max pooling's saved indices are int64."""
+
+
+@dataclass(frozen=True, slots=True)
+class SaveContext:
+    """What a layer's saved-for-backward rule depends on besides its shapes.
+
+    ``itemsize`` is the bytes per element of the layer's input, ``param_itemsize`` of its
+    parameters (4 under autocast). ``autocast`` is the bytes per element of autocast's
+    lower precision (2), None without autocast. ``device`` is ``"cuda"`` or ``"cpu"``;
+    ``input_grad`` says whether the input requires grad (the model input does not, nor
+    does anything below a frozen stem), ``param_grad`` whether the layer's own parameters
+    are trained, ``strides`` the input's strides where it is not contiguous (a permuted view).
+    """
+
+    itemsize: int
+    param_itemsize: int
+    autocast: int | None = None
+    device: str = "cuda"
+    input_grad: bool = True
+    param_grad: bool = True
+    strides: tuple[int, ...] | None = None
+
+    @property
+    def lower(self) -> int:
+        """Bytes per element of what autocast computes in the lower precision
+        (convolution, linear, prelu); the input's own without autocast."""
+        return self.autocast or self.itemsize
+
+    @property
+    def cpu_autocast(self) -> bool:
+        return self.autocast is not None and self.device == "cpu"
+
+    @property
+    def cuda_autocast(self) -> bool:
+        return self.autocast is not None and self.device == "cuda"
+
+    def cast(self, elements: int, itemsize: int, input_saved: bool = True) -> Saved:
+        """Save the input as an op computing in ``itemsize`` does: the input itself where it
+        already has that element size, else the cast copy autocast makes."""
+        if itemsize == self.itemsize:
+            return Saved(input=input_saved)
+        return Saved(new=(elements * itemsize,))
+
+
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """What a layer keeps for backward, as autograd holds it: its input tensor itself, its
+    output tensor itself, and the bytes of each tensor it makes and saves (indices,
+    masks, statistics, cast or padded copies). Input and output are named, not counted,
+    because their storage may be shared with other rows and is then counted once.
+    ``weights`` are autocast's lower-precision copies of the parameters: autocast caches
+    the copy of a trained parameter for the whole forward pass, so every use of a shared
+    layer saves the same one."""
+
+    input: bool = False
+    output: bool = False
+    new: tuple[int, ...] = ()
+    weights: tuple[int, ...] = ()
+
+    def __add__(self, other: Saved) -> Saved:
+        return Saved(
+            self.input or other.input, self.output or other.output, self.new + other.new,
+            self.weights + other.weights,
+        )  # fmt: skip
+
+
+NOTHING = Saved()
+
+
 class LayerType:
     """One layer type. Subclasses set the class attributes and override the formulas.
 
@@ -180,6 +251,54 @@ class LayerType:
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + self.flops_per_element * numel(out)
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        """Elements of each parameter tensor (weight, bias), as ``module.parameters()``
+        lists them; the optimizer keeps state per tensor."""
+        count = self.params(shape)
+        return (count,) if count else ()
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """FLOPs of this layer's backward pass: its forward FLOPs again where a gradient
+        flows through it (the input needs one, or its parameters are trained), else 0."""
+        return self.flops(shape, out) if input_grad or (param_grad and self.params(shape)) else 0
+
+    def buffer_bytes(self, shape: Shape, itemsize: int) -> int:
+        """Bytes of the buffers (running statistics), in the parameters' element type."""
+        return self.buffers(shape) * itemsize
+
+    # ---- training memory: what autograd saves (see cnncalc/training_memory.py) -----------
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """What autograd saves for backward in a training step of this layer on ``shape``,
+        as PyTorch 2.13 does; asked only where something needs a gradient (the input, or
+        this layer's own trainable parameters). Parameters and buffers never count."""
+        raise NotImplementedError(f"{self.type_name} has no saved-for-backward rule")
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        """Bytes per element of the output: the input's, except where autocast computes in
+        another precision."""
+        return ctx.itemsize
+
+    def workspace_bytes(self, shape: Shape, ctx: SaveContext, training: bool) -> int:
+        """Memory the kernel holds while it runs, beyond its output (0 where none is known)."""
+        return 0
+
+    def aliases_input(self, training: bool = True) -> bool:
+        """Whether the output shares the input's storage (a view, an in-place result), in
+        a training step or (``training`` False) in an inference pass."""
+        return False
+
+    elementwise: ClassVar[bool] = False
+    """Whether the output keeps the input's memory layout (PyTorch's element-wise ops do)."""
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """For a layer whose output aliases its input: the output's strides given the
+        input's, or None where PyTorch cannot make a view and copies instead."""
+        return strides
+
+    def output_strides(self, out: Shape) -> tuple[int, ...] | None:
+        """The strides of a new output; None: contiguous."""
+        return None
 
     @classmethod
     def flops_text(cls) -> str:

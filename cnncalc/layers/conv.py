@@ -12,7 +12,7 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, Shape, Window, dims, numel, show_shape, variants
+from .base import LayerType, SaveContext, Saved, Shape, Window, dims, numel, show_shape, variants
 from .fields import Bool, Choice, Int, Ints, OptionalInt, Padding
 
 KERAS_CONV_KEYWORDS = {
@@ -132,6 +132,52 @@ class ConvNd(LayerType):
         left, right = self.pads(shape)
         return Window(a.kernel_size, a.stride, left, right, a.dilation)
 
+    def workspace_bytes(self, shape: Shape, ctx: SaveContext, training: bool) -> int:
+        """At inference on CPU, oneDNN reorders the weight into its blocked layout for each
+        call: one copy of the weight while the convolution runs."""
+        if training or ctx.device != "cpu":
+            return 0
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        return weight * ctx.lower
+
+    def padded_copy(self, shape: Shape) -> int | None:
+        """Elements of the padded copy of the input that the convolution reads, where one
+        is made (``same`` or asymmetric padding, a padding_mode other than zeros); None
+        where the kernel pads by itself."""
+        left, right = self.pads(shape)
+        if left == right and self.args.padding != "same" and self.args.padding_mode == "zeros":
+            return None
+        return shape[0] * shape[1] * prod(n + lo + hi for n, lo, hi in zip(shape[2:], left, right))
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.args.out_channels if self.args.bias else 0
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input, or the padded copy where one is made (reflect and replicate padding
+        also save their own input, in float32 under CPU autocast); under autocast the
+        lower-precision copies of the input and of the weight."""
+        padded = self.padded_copy(shape)
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        cast_weight = Saved(weights=(weight * ctx.lower,)) if ctx.autocast else Saved()
+        if padded is None:
+            return ctx.cast(numel(shape), ctx.lower) + cast_weight
+        saved = Saved(new=(padded * ctx.lower,))
+        if self.args.padding_mode in ("reflect", "replicate") and ctx.input_grad:
+            pad_size = 4 if ctx.cpu_autocast else ctx.itemsize  # CPU autocast pads in float32
+            saved += ctx.cast(numel(shape), pad_size)
+        return saved + cast_weight
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -224,6 +270,26 @@ class ConvTransposeNd(LayerType):
         convolution has no single receptive field (``receptive = "reset"``)."""
         a = self.args
         return Window(a.kernel_size, a.stride, a.padding, a.padding, a.dilation)
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.args.out_channels if self.args.bias else 0
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input; under autocast the lower-precision copies of the input and weight."""
+        weight = self.params(shape) - (self.args.out_channels if self.args.bias else 0)
+        saved = ctx.cast(numel(shape), ctx.lower)
+        return saved + Saved(weights=(weight * ctx.lower,)) if ctx.autocast else saved
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn

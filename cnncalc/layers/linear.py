@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import FlatShape, LayerType, Shape, numel, show_shape
+from .base import FlatShape, LayerType, SaveContext, Saved, Shape, numel, show_shape
 from .fields import Bool, Int, OptionalInt
+from .strides import view_strides
 
 
 class Linear(LayerType):
@@ -46,6 +47,37 @@ class Linear(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.args.out_features if self.args.bias else 0
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A matrix product saves each factor only for the other's gradient: the input
+        where the weight is trained, the weight where the input needs a gradient (under
+        autocast their lower-precision copies; the weight itself is a parameter)."""
+        saved = Saved()
+        if ctx.param_grad:
+            folded = (numel(shape) // shape[-1], shape[-1])
+            if len(shape) > 2 and ctx.strides and view_strides(shape, ctx.strides, folded) is None:
+                # a non-contiguous input of 3 or more dimensions goes through matmul, whose
+                # reshape to 2-D copies: the copy is saved (in the lower precision)
+                saved = Saved(new=(numel(shape) * ctx.lower,))
+            else:
+                saved = ctx.cast(numel(shape), ctx.lower)
+        if ctx.autocast and ctx.input_grad:
+            saved += Saved(weights=(shape[-1] * self.args.out_features * ctx.lower,))
+        return saved
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return ctx.lower
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn

@@ -10,8 +10,9 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .base import LayerType, Shape, numel, show_shape, variants
+from .base import LayerType, SaveContext, Saved, Shape, numel, show_shape, variants
 from .fields import Bool, Float, Int, IntList, OptionalInt
+from .strides import contiguous
 
 COMMON = {
     "eps": (Float(0.0), 1e-5),
@@ -46,6 +47,13 @@ class RunningStatsNorm(LayerType):
         # running_mean, running_var and the scalar num_batches_tracked
         return 2 * shape[1] + 1 if self.args.track_running_stats else 0
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        return (shape[1], shape[1]) if self.args.affine else ()
+
+    def buffer_bytes(self, shape: Shape, itemsize: int) -> int:
+        """running_mean and running_var in the parameters' type; num_batches_tracked is int64."""
+        return 2 * shape[1] * itemsize + 8 if self.args.track_running_stats else 0
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -60,6 +68,14 @@ class BatchNormNd(RunningStatsNorm):
 
     torch_name = "BatchNorm"
     flops_per_element = 2
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input and the batch mean and inverse standard deviation, one per channel,
+        in the parameters' type where the layer has parameters or running statistics
+        (float32 under autocast), else in the input's."""
+        a = self.args
+        size = ctx.param_itemsize if a.affine or a.track_running_stats else ctx.itemsize
+        return Saved(input=True, new=(shape[1] * size,) * 2)
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -119,6 +135,27 @@ class InstanceNormNd(RunningStatsNorm):
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Instance norm runs batch norm on the input viewed as (1, N·C, …): the input, the
+        mean and inverse standard deviation per (sample, channel), and the weight and
+        running statistics repeated N times where there are any. In the parameters' type
+        when affine, else in the input's."""
+        a = self.args
+        size = ctx.param_itemsize if a.affine else ctx.itemsize
+        count = 2 + (1 if a.affine else 0) + (2 if a.track_running_stats else 0)
+        return Saved(input=True, new=(shape[0] * shape[1] * size,) * count)
+
+
+def statistics(layer: LayerType, shape: Shape, rows: int, affine: bool, ctx: SaveContext) -> Saved:
+    """Group and layer norm: the input and a mean and inverse standard deviation for each
+    of ``rows`` normalised groups. CUDA's autocast runs both in float32 (the float32 copy
+    of the input is saved); elsewhere the statistics are in the parameters' type when
+    affine, else in the input's."""
+    if ctx.cuda_autocast:
+        return ctx.cast(numel(shape), 4) + Saved(new=(rows * 4,) * 2)
+    size = ctx.param_itemsize if affine else ctx.itemsize
+    return Saved(input=True, new=(rows * size,) * 2)
+
 
 class GroupNorm(LayerType):
     """``torch.nn.GroupNorm(num_groups, num_channels)``; num_channels is inferred."""
@@ -155,6 +192,15 @@ class GroupNorm(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.affine else 0))
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        return (shape[1], shape[1]) if self.args.affine else ()
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        return statistics(self, shape, shape[0] * self.args.num_groups, self.args.affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -199,6 +245,19 @@ class LayerNorm(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
 
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        if not self.args.elementwise_affine:
+            return ()
+        size = prod(self.normalized(shape))
+        return (size, size) if self.args.bias else (size,)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        rows = numel(shape) // prod(self.normalized(shape))
+        return statistics(self, shape, rows, self.args.elementwise_affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -239,6 +298,25 @@ class LayerNorm2d(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        if not self.args.elementwise_affine:
+            return ()
+        return (shape[1], shape[1]) if self.args.bias else (shape[1],)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """As layernorm over the channels: the input (the channels-last view of it, one
+        storage), and a mean and inverse standard deviation per position."""
+        return statistics(self, shape, numel(shape) // shape[1], self.args.elementwise_affine, ctx)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return 4 if ctx.cuda_autocast else ctx.itemsize
+
+    def output_strides(self, out: Shape) -> tuple[int, ...] | None:
+        """Layer norm's output is contiguous channels-last; moving the channels back to
+        dim 1 is a view, so the output has channels-last strides."""
+        last = contiguous((out[0], *out[2:], out[1]))
+        return (last[0], last[-1], *last[1:-1])
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import LayerNorm2d as LayerNorm2dModule

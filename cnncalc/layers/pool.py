@@ -12,7 +12,19 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, Shape, Window, dims, numel, show_shape, variants
+from .base import (
+    INDEX_BYTES,
+    NOTHING,
+    LayerType,
+    SaveContext,
+    Saved,
+    Shape,
+    Window,
+    dims,
+    numel,
+    show_shape,
+    variants,
+)
 from .fields import Bool, IntList, Ints, OptionalInt, OptionalInts, Padding
 
 KERAS_POOL_KEYWORDS = {"pool_size": "kernel_size", "strides": "stride"}
@@ -102,6 +114,23 @@ class PoolNd(LayerType):
         fill = float("-inf") if self.has_dilation else 0.0
         return 0, explicit_pad(left, right, "zeros", fill)
 
+    def compute_itemsize(self, ctx: SaveContext) -> int:
+        """CPU autocast runs the 3-D poolings in float32."""
+        return 4 if ctx.cpu_autocast and self.nd == 3 else ctx.itemsize
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        return self.compute_itemsize(ctx)
+
+    def saved_input(self, shape: Shape, ctx: SaveContext) -> Saved:
+        """The input the kernel reads: the padded copy for ``same``, the float32 copy under
+        CPU autocast in 3-D, else the input itself."""
+        size = self.compute_itemsize(ctx)
+        if self.args.padding == "same":
+            left, right = self.pads(shape)
+            padded = prod(n + lo + hi for n, lo, hi in zip(shape[2:], left, right))
+            return Saved(new=(shape[0] * shape[1] * padded * size,))
+        return ctx.cast(numel(shape), size)
+
     def wrap(self, pad: Any, pool: Any) -> Any:
         from torch import nn
 
@@ -124,6 +153,10 @@ class MaxPoolNd(PoolNd):
             "return_indices": (Bool(), False),
             "ceil_mode": (Bool(), False),
         }
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input and the int64 index of each output's maximum."""
+        return self.saved_input(shape, ctx) + Saved(new=(numel(out) * INDEX_BYTES,))
 
     def output_shape(self, shape: Shape) -> Shape:
         if self.args.return_indices:
@@ -162,6 +195,10 @@ class AvgPoolNd(PoolNd):
         if nd == 1:  # AvgPool1d has no divisor_override
             del fields["divisor_override"]
         return fields
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """The input."""
+        return self.saved_input(shape, ctx)
 
     def output_shape(self, shape: Shape) -> Shape:
         if getattr(self.args, "divisor_override", None) == 0:
@@ -220,6 +257,20 @@ class AdaptivePoolNd(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(shape)
 
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        """CPU autocast runs the 3-D adaptive poolings in float32."""
+        return 4 if ctx.cpu_autocast and self.nd == 3 else ctx.itemsize
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Average pooling to 1 everywhere is a mean and saves nothing; otherwise the
+        input, and for max pooling the int64 indices."""
+        if self.kind == "Avg":
+            if all(n == 1 for n in out[2:]):
+                return NOTHING
+            return ctx.cast(numel(shape), self.output_itemsize(shape, ctx))
+        indices = Saved(new=(numel(out) * INDEX_BYTES,))
+        return ctx.cast(numel(shape), self.output_itemsize(shape, ctx)) + indices
+
     def window(self, shape: Shape) -> Window | None:
         """A plain window when every output divides its input; otherwise windows differ in
         size and no single receptive field applies."""
@@ -259,6 +310,18 @@ class GlobalPool(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return numel(shape)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        """CPU autocast runs the 3-D adaptive poolings in float32."""
+        return 4 if ctx.cpu_autocast and len(shape) == 5 else ctx.itemsize
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Average: a mean, nothing saved. Max: the input (flattened to one spatial
+        dimension beyond 3) and the int64 index of each channel's maximum."""
+        if self.kind == "Avg":
+            return NOTHING
+        indices = Saved(new=(shape[0] * shape[1] * INDEX_BYTES,))
+        return ctx.cast(numel(shape), self.output_itemsize(shape, ctx)) + indices
 
     def window(self, shape: Shape) -> Window:
         zero = (0,) * (len(shape) - 2)

@@ -10,7 +10,18 @@ from typing import Any
 
 from ..limits import MAX_DIMENSION
 from ..quote import quote
-from .base import FlatShape, LayerType, Shape, dims, show_shape, variants
+from .base import (
+    NOTHING,
+    FlatShape,
+    LayerType,
+    SaveContext,
+    Saved,
+    Shape,
+    dims,
+    numel,
+    show_shape,
+    variants,
+)
 from .fields import (
     Choice,
     FloatOrFloats,
@@ -22,6 +33,7 @@ from .fields import (
     _validator,
     check_int,
 )  # fmt: skip
+from .strides import view_strides as strides_of_view
 
 
 def normalise_dim(layer: LayerType, dim: int, rank: int, what: str) -> int:
@@ -73,6 +85,17 @@ class Flatten(LayerType):
         out = (*shape[:start], prod(merged), *shape[end + 1 :])
         return FlatShape(out, merged) if end == rank - 1 else out
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -92,6 +115,17 @@ class Unflatten(LayerType):
         dim = normalise_dim(self, self.args.dim, len(shape), "dim")
         sizes = resolve_minus_one(self, self.args.unflattened_size, shape[dim], str(shape[dim]))
         return (*shape[:dim], *sizes, *shape[dim + 1 :])
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -114,6 +148,17 @@ class Reshape(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         source = "×".join(map(str, shape[1:])) or "1"
         return (shape[0], *resolve_minus_one(self, self.args.shape, prod(shape[1:]), source))
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        """A view where PyTorch can make one; a permuted input usually copies."""
+        return strides_of_view(shape, strides, out)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Reshape as ReshapeModule
@@ -201,6 +246,10 @@ class ZeroPadNd(LayerType):
         one = (1,) * spatial
         return Window(one, one, left, right, one)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -234,6 +283,10 @@ class PixelShuffle(LayerType):
             raise self.fail(f"channels {shape[1]} are not divisible by upscale_factor² = {r * r}")
         return (shape[0], shape[1] // (r * r), shape[2] * r, shape[3] * r)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -257,6 +310,10 @@ class PixelUnshuffle(LayerType):
                 f"height {shape[2]} and width {shape[3]} must be divisible by downscale_factor {r}"
             )
         return (shape[0], shape[1] * r * r, shape[2] // r, shape[3] // r)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -327,6 +384,18 @@ class Upsample(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return 0 if self.args.mode.startswith("nearest") else 3 * (len(out) - 2) * prod(out)
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Interpolation needs only the shapes. ``area`` is adaptive average pooling: it
+        saves the input (in float32 under CPU autocast in 3-D) unless every output size
+        is 1 (a mean)."""
+        if self.args.mode != "area" or all(n == 1 for n in out[2:]):
+            return NOTHING
+        return ctx.cast(numel(shape), self.output_itemsize(shape, ctx))
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        three_d_area = self.args.mode == "area" and len(shape) == 5
+        return 4 if ctx.cpu_autocast and three_d_area else ctx.itemsize
+
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
@@ -364,6 +433,10 @@ class KerasUpSamplingNd(LayerType):
 
     def flops(self, shape: Shape, out: Shape) -> int:
         return 0 if self.args.interpolation == "nearest" else 3 * self.nd * prod(out)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """Nothing: the gradient needs only the shapes."""
+        return NOTHING
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
@@ -417,6 +490,16 @@ class Permute(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         return tuple(shape[d] for d in self.order(shape))
 
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        return tuple(strides[d] for d in self.order(shape))
+
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Permute as PermuteModule
 
@@ -449,6 +532,21 @@ class Transpose(LayerType):
         out = list(shape)
         out[first], out[second] = shape[second], shape[first]
         return tuple(out)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A view: nothing saved, the output shares the input's storage."""
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        rank = len(shape)
+        first = normalise_dim(self, self.args.dim0, rank, "dim0")
+        second = normalise_dim(self, self.args.dim1, rank, "dim1")
+        swapped = list(strides)
+        swapped[first], swapped[second] = strides[second], strides[first]
+        return tuple(swapped)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Transpose as TransposeModule

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LayerType, Shape
+from .base import LayerType, SaveContext, Saved, Shape
 from .fields import Float, OptionalInt
 
 
@@ -35,6 +35,20 @@ class LayerScale(LayerType):
 
     def params(self, shape: Shape) -> int:
         return shape[1]
+
+    elementwise = True
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        return (shape[1],)
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """``γ · x`` saves x for γ's gradient (and γ, a parameter, for x's)."""
+        return Saved(input=ctx.param_grad)
+
+    def output_itemsize(self, shape: Shape, ctx: SaveContext) -> int:
+        """PyTorch's type promotion: a float32 γ times a lower-precision x under autocast
+        is float32."""
+        return max(ctx.itemsize, ctx.param_itemsize)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import LayerScale as LayerScaleModule

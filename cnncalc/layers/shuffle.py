@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import LayerType, Shape, show_shape
+from .base import NOTHING, LayerType, SaveContext, Saved, Shape, show_shape
 from .fields import Int
 
 
@@ -28,6 +28,10 @@ class ChannelShuffle(LayerType):
         if channels % groups:
             raise self.fail(f"needs channels divisible by groups, got {channels} channels and {groups} groups")
         return shape
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        """A reordering: its gradient is the reverse shuffle, which needs no tensor."""
+        return NOTHING
 
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
