@@ -386,7 +386,7 @@ def print_tree(
         fail(report.error)
 
 
-TABLE_FRAME_LINES = 10  # title, header, rule and summary around a table's rows
+TABLE_FRAME_LINES = 11  # title, header, rule and summary around a table's rows
 
 
 def parse_depth(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:

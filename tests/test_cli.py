@@ -101,7 +101,8 @@ def test_csv_and_markdown() -> None:
         "  - trainable: 20  non-trainable: 0  buffers: 0\n"  # nested under params, not '-   trainable'
         "- MACs: 648\n"
         "- FLOPs: 1,440 (1.44 K)\n"
-        "- memory (float32): params 80 B, activations 832 B\n"
+        "- training FLOPs per step (forward + backward): 2,880 (2.88 K)\n"
+        "- memory (float32): params 80 B, activations (all outputs kept) 832 B\n"
     )
 
 

@@ -48,7 +48,8 @@ SUMMARY = (
     "  trainable: 3,146  non-trainable: 0  buffers: 0\n"
     "MACs: 38,144 (38.1 K)\n"
     "FLOPs: 78,602 (78.6 K)\n"
-    "memory (float32): params 12.3 KiB, activations 10.8 KiB\n"
+    "training FLOPs per step (forward + backward): 219,412 (219 K)\n"
+    "memory (float32): params 12.3 KiB, activations (all outputs kept) 10.8 KiB\n"
 )
 
 
@@ -356,14 +357,14 @@ def test_on_a_terminal_a_big_table_folds_to_fit_with_a_note() -> None:
     assert done.returncode == 0
     lines = b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
     tree = build_tree(analyse(load_model(config)))
-    depth = depth_for(tree, 40 - 10)
+    depth = depth_for(tree, 40 - 11)
     assert depth is not None
     assert done.stderr.decode() == (
         f"note: folded to --depth {depth} to fit the terminal's 40 lines; "
         "--depth all shows all 175 layers\n"
     )
     assert len(lines) <= 40 and max(len(line) for line in lines) <= 130
-    assert lines[-2] == "FLOPs: 8,217,632,232 (8.22 G)"
+    assert lines[-3] == "FLOPs: 8,217,632,232 (8.22 G)"
 
 
 def test_graph_facts_from_names_and_the_plan() -> None:
