@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES
@@ -13,8 +14,8 @@ from .inline import looks_inline, parse_inline
 from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
 
 __all__ = [
-    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "collector_paused", "load_model",
-    "parse_dims", "read_text",
+    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "collector_paused", "load_document",
+    "load_model", "parse_dims", "read_text",
 ]  # fmt: skip
 
 
@@ -60,13 +61,36 @@ def printable_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def load_model(source: str, input_shape: tuple[int, ...] | None = None) -> Model:
-    """Parse a model from a path, ``-`` (standard input) or an inline spec.
+def load_model(
+    source: str,
+    input_shape: tuple[int, ...] | None = None,
+    model_args: dict[str, Any] | None = None,
+) -> Model:
+    """Parse a model from a path, ``-`` (standard input) or an inline spec; an ``.onnx``
+    file or a PyTorch module (``file.py:Name``, ``package.module:Name``, called with
+    ``model_args``) is translated into a model document first (``cnncalc.interop``).
 
     ``input_shape`` (one sample, no batch) overrides the file's ``input``.
     """
+    from ..interop import foreign_document
+
+    document = foreign_document(source, input_shape, model_args)
+    if document is not None:
+        return load_document(document, printable_path(source), input_shape)
     with collector_paused():
         return _load_model(source, input_shape)
+
+
+def load_document(
+    document: Any, source: str, input_shape: tuple[int, ...] | None = None
+) -> Model:
+    """A Model from a document already in memory: the mapping a model file holds
+    (``name``, ``input``, ``define``, ``layers``; SPEC §1)."""
+    with collector_paused():
+        model = build_model(document, source)
+    if input_shape is not None:
+        model.input_shape = tuple(input_shape)
+    return model
 
 
 def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
