@@ -82,6 +82,12 @@ def nest(entries: list[Entry], prefix: str = "") -> list[Entry | Group]:
 
 
 # ---- references -----------------------------------------------------------------------
+class Ref(str):
+    """A reference as written (relative to its list), remembering the full name it means."""
+
+    target: str = ""
+
+
 class Writer:
     """Turns nested items into document entries, writing references relative to their
     lists."""
@@ -89,30 +95,44 @@ class Writer:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.ends: dict[str, list[str]] = {}  # a tensor's name -> groups ending in it, outermost first
+        self.lists: dict[str, set[str]] = {}  # a list's prefix ("" or "layer1.") -> its names
 
-    def index(self, items: list[Entry | Group]) -> None:
+    def index(self, items: list[Entry | Group], prefix: str = "") -> None:
+        names = self.lists.setdefault(prefix, set())
         for item in items:
+            names.add(item.name[len(prefix) :])
             if isinstance(item, Group):
                 self.ends.setdefault(item.last(), []).append(item.name)
-                self.index(item.items)
+                self.index(item.items, item.name + ".")
 
-    def reference(self, target: str, reader: str) -> str:
-        """``target`` (a full name) as seen from the entry ``reader``."""
+    def reference(self, target: str, reader: str) -> Ref:
+        """``target`` (a full name) as seen from the entry ``reader``: the shortest path
+        that starts in one of the reader's lists and whose first name no list nearer the
+        reader also holds."""
         if target in self.graph.inputs:
-            return target if len(self.graph.inputs) > 1 or target == INPUT else INPUT
+            ref = Ref(target if len(self.graph.inputs) > 1 or target == INPUT else INPUT)
+            ref.target = INPUT if ref == INPUT else target
+            return ref
         # The outermost block that ends in the tensor and does not contain the reader.
         for group in self.ends.get(target, []):
             if not reader.startswith(group + "."):
                 target = group
                 break
-        reader_parts, target_parts = reader.split("."), target.split(".")
-        common = 0
-        while (
-            common < min(len(reader_parts), len(target_parts)) - 1
-            and reader_parts[common] == target_parts[common]
-        ):
-            common += 1
-        return ".".join(target_parts[common:])
+        parts = reader.split(".")
+        scopes = [".".join(parts[:i]) + "." for i in range(len(parts) - 1, 0, -1)] + [""]
+        text = target
+        for depth, scope in enumerate(scopes):
+            if not target.startswith(scope) or target == scope[:-1]:
+                continue
+            first = target[len(scope) :].split(".")[0]
+            if first in self.lists.get(scope, set()) and not any(
+                first in self.lists.get(inner, set()) for inner in scopes[:depth]
+            ):
+                text = target[len(scope) :]
+                break
+        ref = Ref(text)
+        ref.target = target
+        return ref
 
     def entries(self, items: list[Entry | Group], prefix: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -170,11 +190,9 @@ def refs_of(entry: dict[str, Any]) -> list[str]:
 
 def as_body(body: list[dict[str, Any]], block_input: str) -> list[dict[str, Any]] | None:
     """A block's entries as a defined block's layers: references to the tensor that flows
-    into the block become ``input``. None where an entry reads anything else from outside
-    (a defined block sees only its own entries) or shares weights."""
-    names = {str(e.get("name")) for e in body}
-    if block_input in names:
-        return None
+    into the block (``block_input``, a full name) become ``input``. None where an entry
+    reads anything else from outside (a defined block sees only its own entries) or shares
+    weights."""
 
     def rewrite(entries: list[dict[str, Any]], seen: set[str]) -> list[dict[str, Any]] | None:
         out = []
@@ -183,7 +201,10 @@ def as_body(body: list[dict[str, Any]], block_input: str) -> list[dict[str, Any]
             if "share" in entry:
                 return None
             entry = dict(entry)
-            refs = ["input" if r == block_input else r for r in refs_of(entry)]
+            refs = [
+                "input" if getattr(r, "target", None) == block_input else str(r)
+                for r in refs_of(entry)
+            ]
             if any(r != "input" and r.split(".")[0] not in seen for r in refs):
                 return None
             if "from" in entry:
@@ -211,7 +232,7 @@ def share_bodies(layers: list[dict[str, Any]]) -> dict[str, Any]:
             body = entry.get("sequential")
             if not isinstance(body, list):
                 continue
-            block_input = str(entries[position - 1]["name"]) if position else outer_input
+            block_input = f"{prefix}{entries[position - 1]['name']}" if position else outer_input
             made = as_body(body, block_input) if len(body) >= MIN_BODY else None
             key = None if made is None else json.dumps(made, sort_keys=True)
             yield position, key, made, block_input, f"{prefix}{entry['name']}"
@@ -306,3 +327,19 @@ def to_yaml(doc: dict[str, Any], header: str = "") -> str:
     if "outputs" in doc:
         lines.append(f"outputs: {flow(doc['outputs'])}")
     return "\n".join(lines) + "\n"
+
+
+def imported_yaml(
+    source: str, input_shape: tuple[int, ...] | None, model_args: dict[str, Any] | None
+) -> str:
+    """``cnncalc import``: the model file (YAML text) of an ONNX file or PyTorch module."""
+    from ..errors import SpecError
+    from . import foreign_graph
+
+    graph = foreign_graph(source, input_shape, model_args)
+    if graph is None:
+        raise SpecError(
+            f"import reads an .onnx file or a PyTorch module (file.py:Name, package.module:Name), "
+            f"got {source!r}"
+        )
+    return to_yaml(document(graph), f"Imported from {source} by cnncalc import.")

@@ -145,7 +145,17 @@ class Reader:
         parts = node.name.split("/")
         if len(parts) < 3 or parts[0] != "":
             return ""
-        return parts[-2]
+        # Each segment is a module's name within the scope before it, written with that
+        # scope's name in front where the exporter names a container's child (``4``, ``4.0``,
+        # ``body``, ``body.0`` is the module ``4.0.body.0``).
+        full, previous = "", ""
+        for segment in parts[1:-1]:
+            if previous and segment.startswith(previous + "."):
+                full += segment[len(previous) :]
+            else:
+                full = f"{full}.{segment}" if full else segment
+            previous = segment
+        return full
 
     def inputs(self) -> dict[str, Shape]:
         graph = self.model.graph
