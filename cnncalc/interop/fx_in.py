@@ -187,10 +187,10 @@ class Tracer:
                 outputs = [self.source_of(a) for a in flat_nodes(node.args[0])]
             elif node.op == "get_attr":
                 continue
-            elif not isinstance(env.get(node), torch.Tensor) and not is_tensor_tuple(env.get(node)):
-                continue  # sizes and other plain values: plumbing
             elif node.op == "call_module":
                 self.call_module(node, traced.get_submodule(node.target))
+            elif not isinstance(env.get(node), torch.Tensor) and not is_tensor_tuple(env.get(node)):
+                continue  # sizes and other plain values: plumbing
             else:
                 self.call_function(node)
         name = type(self.module).__name__

@@ -82,9 +82,7 @@ class Writer:
             inner = ", ".join(self.module_code(m, row) for m in module)
             return f"nn.Sequential({inner})"
         if cls.__module__.startswith("torch.nn"):
-            args = module.extra_repr()
-            args = re.sub(r"padding_mode=(\w+)", r"padding_mode='\1'", args)
-            return f"nn.{cls.__name__}({args})"
+            return f"nn.{cls.__name__}({constructor_arguments(module)})"
         if cls.__name__ == "Reshape":
             self.helpers.add("Reshape")
             self.uses_torch = True
@@ -148,9 +146,9 @@ class Writer:
         init = ["super().__init__()"]
         for child, code in kids:
             if IDENTIFIER.match(child):
-                init.append(f"self.{child} = {code}")
+                init.append(wrap(f"{' ' * 8}self.{child} = {code}")[8:])
             else:
-                init.append(f"self.add_module({child!r}, {code})")
+                init.append(wrap(f"{' ' * 8}self.add_module({child!r}, {code})")[8:])
         lines: list[str] = []
         result = self.branchy_forward(items, prefix, lines)
         lines.append(f"return {result}")
@@ -197,6 +195,69 @@ class Writer:
         return run(items, "x", "x")
 
 
+def constructor_arguments(module: Any) -> str:
+    """A torch.nn module's constructor arguments as a person writes them: the required ones
+    by position, the others by name where they differ from the default, each read from the
+    module's attribute of the same name (PyTorch keeps them all); a size given per
+    dimension as one number where all dimensions agree, as PyTorch accepts it."""
+    import inspect
+
+    from torch import nn
+
+    positional: list[str] = []
+    keywords: list[str] = []
+    for name, parameter in inspect.signature(type(module).__init__).parameters.items():
+        if name in ("self", "device", "dtype") or parameter.kind in (
+            parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD,
+        ):  # fmt: skip
+            continue
+        if not hasattr(module, name):
+            if parameter.default is parameter.empty:
+                return module.extra_repr()  # a module that does not keep its arguments
+            continue
+        value = getattr(module, name)
+        if isinstance(value, nn.Parameter) or value is None and name == "bias":
+            value = value is not None  # bias=True/False is kept as the tensor or None
+        if isinstance(value, nn.Module):
+            continue
+        if isinstance(value, tuple | list) and value and len(set(value)) == 1 and name != "normalized_shape":
+            value = value[0]
+        default = parameter.default
+        if isinstance(default, tuple | list) and default and len(set(default)) == 1:
+            default = default[0]
+        if parameter.default is parameter.empty:
+            positional.append(repr(value))
+        elif value != default or type(value) is not type(default) and default is not None:
+            keywords.append(f"{name}={value!r}")
+    return ", ".join(positional + keywords)
+
+
+def wrap(line: str, width: int = 88) -> str:
+    """``target = Call(a, b, ...)`` over several lines where it is longer than ``width``."""
+    if len(line) <= width or not line.endswith(")") or "(" not in line:
+        return line
+    head, _, rest = line.partition("(")
+    args = split_arguments(rest[:-1])
+    return head + "(\n" + "".join(f"    {a},\n" for a in args) + ")"
+
+
+def split_arguments(text: str) -> list[str]:
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        parts.append(current.strip())
+    return parts
+
+
 def camel(name: str) -> str:
     parts = re.split(r"[^A-Za-z0-9]+", name)
     text = "".join(p[:1].upper() + p[1:] for p in parts if p)
@@ -224,7 +285,8 @@ def pytorch_code(report: Report) -> str:
         writer.classes[model_name] = f"class {model_name}({top}):\n    pass\n"
     order = [name for name in writer.classes if name != model_name] + [model_name]
     header = [
-        f'"""{report.model or "Model"}, written by cnncalc export from {report.source}.',
+        f'"""{report.model or "Model"}: PyTorch code written by cnncalc export from',
+        f"{report.source}",
         "",
         f"Input {list(report.input_shape)} (batch first), output {list(report.output_shape or ())};",
         f"{report.totals.params:,} parameters, {report.totals.macs:,} MACs at this input.",
