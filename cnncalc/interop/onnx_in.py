@@ -4,8 +4,8 @@ Nodes are read in the file's order (ONNX requires a topological one). Every tens
 either an activation, made by an entry and known by its shape, or a constant: an
 initializer (of which only the dimensions are read, so weights never need to be in
 memory) or a small integer/float array that the plumbing ``torch.onnx.export`` writes
-(``Shape``, ``Gather``, ``Concat`` of shapes, ``Constant`` ...), folded here with numpy,
-never evaluated as code. Each counted operator becomes one entry of the matching layer
+(``Shape``, ``Gather``, ``Concat`` of shapes, ``Constant`` ...), folded with plain list
+operations (``onnx_values``), never evaluated as code. Each counted operator becomes one entry of the matching layer
 type, whose arguments are read off the node's attributes and weight dimensions, so that
 cnncalc's own formulas give the shapes, params and MACs. A shape this module needs to know
 (for the next node's arguments) is asked of the same layer type, not recomputed.
@@ -28,6 +28,21 @@ from typing import Any
 from ..errors import LimitError, Location, SpecError
 from ..layers import find_type
 from .document import INPUT, Entry, Graph
+from .onnx_values import (
+    Const,
+    attributes,
+    cast,
+    concat,
+    elementwise,
+    from_attribute,
+    gather,
+    messages,
+    slice_1d,
+    squeezed,
+    tensor_values,
+    text,
+    unsqueezed,
+)  # fmt: skip
 
 MAX_ONNX_BYTES = 2 * 1024**3
 """Largest .onnx file read (protobuf's own limit for one message)."""
@@ -60,15 +75,18 @@ class Weight:
     proto: Any
 
 
-Value = Activation | Weight | Any  # Any: a numpy array, a folded constant
+Value = Activation | Weight | Const
+
+
+def dims_of(value: Weight | Const) -> Shape:
+    return value.dims
 
 
 def read_onnx(path: str, input_shape: Shape | None = None) -> Graph:
     """The graph of the ONNX file at ``path``; ``input_shape`` (one sample) fixes symbolic
     or given input dimensions."""
     try:
-        import numpy  # noqa: F401 - onnx needs it; a clear message if either is missing
-        import onnx
+        messages()
     except ModuleNotFoundError:
         raise OnnxError(ONNX_MISSING, Location(source=path)) from None
     where = Location(source=path)
@@ -84,21 +102,120 @@ def read_onnx(path: str, input_shape: Shape | None = None) -> Graph:
             where,
         )
     try:
-        model = onnx.load(path, load_external_data=False)
+        model, slimmed = load_slim(path)
     except Exception as exc:  # noqa: BLE001 - protobuf's DecodeError and friends
         raise OnnxError(f"not a readable ONNX file ({type(exc).__name__}: {exc})", where) from None
     if not model.graph.node:
         raise OnnxError("not a readable ONNX file: the graph has no nodes", where)
     try:
-        return Reader(model, path, input_shape).run()
+        return Reader(model, path, input_shape, slimmed).run()
     except SpecError as exc:
         raise exc.with_location(source=path) from None
 
 
-def attributes(node: Any) -> dict[str, Any]:
-    from onnx import helper
+# ---- reading without the weights ------------------------------------------------------
+# Protobuf wire format: each field is a varint key (number << 3 | wire type) and a value;
+# wire type 2 is a length and that many bytes. An initializer's values (TensorProto fields
+# 4-7 and 9-11) are skipped by their length, so their pages of the mapped file are never
+# read; everything else is copied and parsed by onnx's own classes.
+MODEL_GRAPH, GRAPH_INITIALIZER = 7, 5
+TENSOR_NAME, TENSOR_DATA = 8, frozenset({4, 5, 6, 7, 9, 10, 11})
+KEEP_BYTES = 64 * 1024  # values up to this size are kept: shapes, scales, small constants
 
-    return {a.name: helper.get_attribute_value(a) for a in node.attribute}
+
+class WireError(ValueError):
+    """The bytes are not a well-formed protobuf message (a truncated or foreign file)."""
+
+
+def varint(buffer: Any, position: int, end: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        if position >= end or shift > 63:
+            raise WireError(f"a number runs past the end of its message at byte {position}")
+        byte = buffer[position]
+        position += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return result, position
+        shift += 7
+
+
+def fields(buffer: Any, start: int, end: int) -> Any:
+    """(number, wire type, start of the field, start of its value, end of the field)."""
+    position = start
+    while position < end:
+        key, value = varint(buffer, position, end)
+        number, wire = key >> 3, key & 7
+        if wire == 0:
+            _, after = varint(buffer, value, end)
+        elif wire == 1:
+            after = value + 8
+        elif wire == 2:
+            length, value = varint(buffer, value, end)
+            after = value + length
+        elif wire == 5:
+            after = value + 4
+        else:
+            raise WireError(f"wire type {wire} at byte {position}")
+        if after > end or number == 0:
+            raise WireError(f"field {number} at byte {position} runs past the end of its message")
+        yield number, wire, position, value, after
+        position = after
+
+
+def slim_tensor(buffer: Any, start: int, end: int) -> tuple[bytes, str | None]:
+    """A TensorProto without its values where they are large; the name if they were."""
+    kept, dropped, name = bytearray(), False, None
+    for number, _wire, first, value, after in fields(buffer, start, end):
+        if number in TENSOR_DATA and after - value > KEEP_BYTES:
+            dropped = True
+            continue
+        if number == TENSOR_NAME:
+            name = bytes(buffer[value:after]).decode("utf-8", "replace")
+        kept += buffer[first:after]
+    return bytes(kept), name if dropped else None
+
+
+def length_delimited(number: int, payload: bytes) -> bytes:
+    key, out = (number << 3) | 2, bytearray()
+    for value in (key, len(payload)):
+        while True:
+            byte = value & 0x7F
+            value >>= 7
+            out.append(byte | (0x80 if value else 0))
+            if not value:
+                break
+    return bytes(out) + payload
+
+
+def load_slim(path: str) -> tuple[Any, set[str]]:
+    """The ModelProto of ``path`` with the large initializer values left out (never read
+    from the file), and the names of those initializers."""
+    import mmap
+
+    slimmed: set[str] = set()
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise WireError("the file is empty")
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
+            model, end = bytearray(), len(buffer)
+            for number, wire, first, value, after in fields(buffer, 0, end):
+                if number != MODEL_GRAPH or wire != 2:
+                    model += buffer[first:after]
+                    continue
+                graph = bytearray()
+                for inner, inner_wire, g_first, g_value, g_after in fields(buffer, value, after):
+                    if inner == GRAPH_INITIALIZER and inner_wire == 2:
+                        tensor, name = slim_tensor(buffer, g_value, g_after)
+                        if name is not None:
+                            slimmed.add(name)
+                        graph += length_delimited(GRAPH_INITIALIZER, tensor)
+                    else:
+                        graph += buffer[g_first:g_after]
+                model += length_delimited(MODEL_GRAPH, bytes(graph))
+    proto = messages().ModelProto()
+    proto.ParseFromString(bytes(model))
+    return proto, slimmed
 
 
 def node_label(node: Any, position: int) -> str:
@@ -106,8 +223,9 @@ def node_label(node: Any, position: int) -> str:
 
 
 class Reader:
-    def __init__(self, model: Any, path: str, input_shape: Shape | None) -> None:
+    def __init__(self, model: Any, path: str, input_shape: Shape | None, slimmed: set[str]) -> None:
         self.model = model
+        self.slimmed = slimmed  # initializers whose values were not read
         self.path = path
         self.given = input_shape
         self.values: dict[str, Value] = {}
@@ -234,23 +352,23 @@ class Reader:
         return OnnxError(f"{node_label(self.node, self.position)} {why}")
 
     # ---- helpers -----------------------------------------------------------------------
-    def constant(self, value: Value, what: str) -> Any:
-        """A constant operand's value as a numpy array."""
-        import numpy as np
-        from onnx import numpy_helper
-
+    def constant(self, value: Value | None, what: str) -> Const:
+        """A constant operand's value."""
+        if value is None:
+            raise self.refuse(f"has no {what}")
         if isinstance(value, Activation):
             raise self.refuse(f"needs a constant {what}, but it is computed from the input")
         if isinstance(value, Weight):
-            if math.prod(value.dims) > MAX_FOLDED:
+            if math.prod(value.dims) > MAX_FOLDED or value.proto.name in self.slimmed:
                 raise self.refuse(f"needs the value of the large constant {value.name!r}")
-            if value.proto.data_location == 1:  # onnx.TensorProto.EXTERNAL
-                raise self.refuse(f"needs the value of {value.name!r}, kept as external data")
-            return numpy_helper.to_array(value.proto)
-        return np.asarray(value)
+            try:
+                return Const(value.dims, tensor_values(value.proto))
+            except ValueError as exc:
+                raise self.refuse(f"cannot read the constant {what}: {exc}") from None
+        return value
 
-    def ints(self, value: Value, what: str) -> list[int]:
-        return [int(v) for v in self.constant(value, what).reshape(-1).tolist()]
+    def ints(self, value: Value | None, what: str) -> list[int]:
+        return [int(v) for v in self.constant(value, what).values]
 
     def activation(self, value: Value, what: str = "input") -> Activation:
         if not isinstance(value, Activation):
@@ -346,8 +464,7 @@ class Reader:
     def padding(self, attrs: dict[str, Any], nd: int) -> Any:
         """A symmetric padding as PyTorch writes it, ``same`` for SAME_UPPER, or None where
         the pads differ per side."""
-        auto = attrs.get("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else auto
+        auto = text(attrs.get("auto_pad"), "NOTSET")
         if auto == "SAME_UPPER":
             return "same"
         if auto == "VALID":
@@ -360,55 +477,63 @@ class Reader:
         return left[0] if len(set(left)) == 1 else left
 
     # ---- constants ---------------------------------------------------------------------
-    def fold(self, node: Any, args: list[Value]) -> None:
-        """A node on constants only: its value, computed with numpy."""
-        import numpy as np
-
+    def fold(self, node: Any, args: list[Value | None]) -> None:
+        """A node on constants only: its value, where it is one the plumbing computes."""
         op = node.op_type
         a = attributes(node)
-        if op in ("Identity", "Cast", "Dropout") and isinstance(args[0], Weight):
-            # a copy of a weight keeps its dims; its value is read only if folded later
-            self.values[node.output[0]] = Weight(node.output[0], args[0].dims, args[0].proto)
+        if op in ("Identity", "Dropout") and isinstance(args[0], Weight):
+            self.values[node.output[0]] = args[0]  # the same weight under another name
             return
-        folders = {
-            "Constant": lambda: constant_attribute(a),
-            "Identity": lambda: self.constant(args[0], "input"),
-            "Cast": lambda: self.constant(args[0], "input"),
-            "Unsqueeze": lambda: unsqueeze(self.constant(args[0], "input"), a.get("axes") or self.ints(args[1], "axes")),
-            "Squeeze": lambda: squeeze(self.constant(args[0], "input"), a.get("axes") or (self.ints(args[1], "axes") if len(args) > 1 and args[1] is not None else None)),
-            "Concat": lambda: np.concatenate([self.constant(v, "input") for v in args], axis=a.get("axis", 0)),
-            "Gather": lambda: np.take(self.constant(args[0], "data"), self.constant(args[1], "indices"), axis=a.get("axis", 0)),
-            "Slice": lambda: slice_array(self, args),
-            "Reshape": lambda: self.constant(args[0], "data").reshape(reshape_target(self.constant(args[0], "data").shape, self.ints(args[1], "shape"))),
-            "Add": lambda: self.constant(args[0], "A") + self.constant(args[1], "B"),
-            "Sub": lambda: self.constant(args[0], "A") - self.constant(args[1], "B"),
-            "Mul": lambda: self.constant(args[0], "A") * self.constant(args[1], "B"),
-            "Div": lambda: integer_div(self.constant(args[0], "A"), self.constant(args[1], "B")),
-            "Floor": lambda: np.floor(self.constant(args[0], "X")),
-            "Ceil": lambda: np.ceil(self.constant(args[0], "X")),
-            "ConstantOfShape": lambda: np.full(self.ints(args[0], "shape"), constant_attribute(a) if "value" in a else 0.0),
-            "Range": lambda: np.arange(self.constant(args[0], "start"), self.constant(args[1], "limit"), self.constant(args[2], "delta")),
-            "Equal": lambda: self.constant(args[0], "A") == self.constant(args[1], "B"),
-            "Where": lambda: np.where(self.constant(args[0], "condition"), self.constant(args[1], "X"), self.constant(args[2], "Y")),
-            "Shape": lambda: np.asarray(self.constant(args[0], "data").shape, dtype=np.int64),
-        }  # fmt: skip
-        folder = folders.get(op)
-        if folder is None:
-            raise self.refuse("works on constants only and cannot be folded")
+        c = self.constant
         try:
-            self.values[node.output[0]] = np.asarray(folder())
+            if op == "Constant":
+                value = from_attribute(a)
+            elif op == "Identity":
+                value = c(args[0], "input")
+            elif op == "Cast":
+                value = cast(c(args[0], "input"), a.get("to", 1))
+            elif op == "Unsqueeze":
+                x = c(args[0], "input")
+                axes = a.get("axes") or self.ints(args[1], "axes")
+                value = Const(unsqueezed(x.dims, axes), x.values)
+            elif op == "Squeeze":
+                x = c(args[0], "input")
+                axes = a.get("axes") or (self.ints(args[1], "axes") if len(args) > 1 and args[1] is not None else None)
+                value = Const(squeezed(x.dims, axes), x.values)
+            elif op == "Concat":
+                value = concat([c(v, "input") for v in args])
+            elif op == "Gather":
+                value = gather(c(args[0], "data"), c(args[1], "indices"), a.get("axis", 0))
+            elif op == "Slice":
+                starts, ends = self.ints(args[1], "starts"), self.ints(args[2], "ends")
+                axes = self.ints(args[3], "axes") if len(args) > 3 and args[3] is not None else [0]
+                steps = self.ints(args[4], "steps") if len(args) > 4 and args[4] is not None else [1]
+                value = slice_1d(c(args[0], "data"), starts, ends, axes, steps)
+            elif op == "Reshape":
+                x = c(args[0], "data")
+                value = Const(reshape_target(x.dims, self.ints(args[1], "shape")), x.values)
+            elif op in ("Add", "Sub", "Mul", "Div"):
+                value = elementwise(op, c(args[0], "A"), c(args[1], "B"))
+            elif op in ("Floor", "Ceil"):
+                x = c(args[0], "X")
+                rounding = math.floor if op == "Floor" else math.ceil
+                value = Const(x.dims, tuple(rounding(v) for v in x.values))
+            elif op == "Shape":
+                x = args[0]
+                value = Const((len(x.dims),), tuple(x.dims))  # type: ignore[union-attr]
+            else:
+                raise self.refuse("works on constants only and cannot be folded")
         except OnnxError:
             raise
-        except Exception as exc:  # noqa: BLE001 - numpy refusing malformed constants
+        except (ValueError, IndexError, ZeroDivisionError, TypeError) as exc:
             raise self.refuse(f"cannot be folded: {exc}") from None
+        self.values[node.output[0]] = value
 
     def op_Shape(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
-        import numpy as np
-
         value = args[0]
-        shape = value.shape if isinstance(value, Activation) else self.constant(value, "data").shape
-        shape = list(shape)[a.get("start", 0) : a.get("end", len(shape))]
-        self.values[node.output[0]] = np.asarray(shape, dtype=np.int64)
+        shape = value.shape if isinstance(value, Activation) else dims_of(value)  # type: ignore[arg-type]
+        shape = tuple(shape)[a.get("start", 0) : a.get("end", len(shape))]
+        self.values[node.output[0]] = Const((len(shape),), shape)
 
     # ---- layers ------------------------------------------------------------------------
     def op_Conv(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
@@ -416,7 +541,7 @@ class Reader:
         weight = args[1]
         if isinstance(weight, Activation) or weight is None:
             raise self.refuse("has weights computed from the input, which no layer type counts")
-        dims = weight.dims if isinstance(weight, Weight) else tuple(weight.shape)
+        dims = weight.dims
         nd = len(dims) - 2
         bias = len(args) > 2 and args[2] is not None
         kwargs: dict[str, Any] = {"out_channels": dims[0], "kernel_size": one_or_list(dims[2:])}
@@ -472,8 +597,7 @@ class Reader:
         """Pads that differ per side (Keras's ``same``, SAME_LOWER) as a zero-padding row."""
         if self.padding(a, nd) is not None:
             return x
-        auto = a.get("auto_pad", b"NOTSET")
-        auto = auto.decode() if isinstance(auto, bytes) else auto
+        auto = text(a.get("auto_pad"), "NOTSET")
         if auto == "SAME_LOWER":
             kernel = a.get("kernel_shape")
             strides = a.get("strides", [1] * nd)
@@ -502,7 +626,7 @@ class Reader:
         value = self.values.get(other[0]) if len(other) == 1 else None
         if value is None or isinstance(value, Activation):
             return False
-        squeezed = list(value.dims if isinstance(value, Weight) else value.shape)
+        squeezed = list(value.dims)
         while len(squeezed) > 1 and squeezed[0] == 1:
             squeezed.pop(0)
         if squeezed != [channels] + [1] * nd:
@@ -577,7 +701,7 @@ class Reader:
             raise self.refuse("multiplies two computed tensors, which no layer type counts")
         if a.get("transA", 0):
             raise self.refuse("has transA=1; only a weight on the right is supported")
-        dims = weight.dims if isinstance(weight, Weight) else tuple(weight.shape)
+        dims = weight.dims
         out_features = dims[0] if a.get("transB", 0) else dims[1]
         kwargs: dict[str, Any] = {"out_features": out_features}
         if not (len(args) > 2 and args[2] is not None):
@@ -590,7 +714,7 @@ class Reader:
         weight = args[1]
         if isinstance(weight, Activation):
             raise self.refuse("multiplies two computed tensors, which no layer type counts")
-        dims = weight.dims if isinstance(weight, Weight) else tuple(weight.shape)
+        dims = weight.dims
         if len(dims) != 2:
             raise self.refuse(f"has a constant operand of shape {shape_text(dims)}; a linear layer's is 2-D")
         kwargs: dict[str, Any] = {"out_features": dims[1]}
@@ -660,21 +784,20 @@ class Reader:
         self.simple("hardswish", args)
 
     def op_Gelu(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
-        approximate = a.get("approximate", b"none")
-        approximate = approximate.decode() if isinstance(approximate, bytes) else approximate
+        approximate = text(a.get("approximate"), "none")
         self.simple("gelu", args, None if approximate == "none" else {"approximate": approximate})
 
     def op_PRelu(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         slope = args[1]
         if isinstance(slope, Activation):
             raise self.refuse("has a slope computed from the input")
-        dims = slope.dims if isinstance(slope, Weight) else tuple(slope.shape)
+        dims = slope.dims
         count = math.prod(dims)
         self.simple("prelu", args, None if count == 1 else {"num_parameters": count})
 
     def op_Clip(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
-        low = a.get("min") if "min" in a else (self.constant(args[1], "min") if len(args) > 1 and args[1] is not None else None)
-        high = a.get("max") if "max" in a else (self.constant(args[2], "max") if len(args) > 2 and args[2] is not None else None)
+        low = a.get("min") if "min" in a else (self.constant(args[1], "min").scalar if len(args) > 1 and args[1] is not None else None)
+        high = a.get("max") if "max" in a else (self.constant(args[2], "max").scalar if len(args) > 2 and args[2] is not None else None)
         low = None if low is None else float(low)
         high = None if high is None else float(high)
         if low == 0.0 and high == 6.0:
@@ -693,7 +816,7 @@ class Reader:
     def op_Dropout(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         ratio = a.get("ratio")
         if ratio is None and len(args) > 1 and args[1] is not None:
-            ratio = float(self.constant(args[1], "ratio"))
+            ratio = float(self.constant(args[1], "ratio").scalar)
         ratio = round(float(0.5 if ratio is None else ratio), 6)
         self.simple("dropout", args, None if ratio == 0.5 else {"p": ratio})
 
@@ -708,7 +831,7 @@ class Reader:
         sources = [v for v in args if v is not None]
         constants = [v for v in sources if not isinstance(v, Activation)]
         if constants:
-            dims = [c.dims if isinstance(c, Weight) else tuple(getattr(c, "shape", ())) for c in constants]
+            dims = [c.dims for c in constants]
             raise self.refuse(
                 f"{'adds' if kind == 'add' else 'multiplies'} a constant of shape "
                 f"{shape_text(dims[0])} to a computed tensor, which no layer type counts "
@@ -788,7 +911,7 @@ class Reader:
     def op_Unsqueeze(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
         axes = a.get("axes") or self.ints(args[1], "axes")
-        self.reshape_to(x, unsqueezed_shape(x.shape, axes))
+        self.reshape_to(x, unsqueezed(x.shape, axes))
 
     def op_Transpose(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
@@ -811,12 +934,11 @@ class Reader:
 
     def op_Pad(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
-        mode = a.get("mode", b"constant")
-        mode = mode.decode() if isinstance(mode, bytes) else mode
+        mode = text(a.get("mode"), "constant")
         pads = a.get("pads") or self.ints(args[1], "pads")
         value = 0.0
         if len(args) > 2 and args[2] is not None:
-            value = float(self.constant(args[2], "constant_value").reshape(-1)[0])
+            value = float(self.constant(args[2], "constant_value").scalar)
         rank = len(x.shape)
         begin, end = pads[:rank], pads[rank:]
         if mode != "constant" or value != 0.0 or any(begin[:2]) or any(end[:2]):
@@ -827,8 +949,7 @@ class Reader:
 
     def op_Resize(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
-        mode = a.get("mode", b"nearest")
-        mode = mode.decode() if isinstance(mode, bytes) else mode
+        mode = text(a.get("mode"), "nearest")
         nd = len(x.shape) - 2
         kind = {"nearest": "nearest", "linear": {1: "linear", 2: "bilinear", 3: "trilinear"}.get(nd), "cubic": "bicubic"}.get(mode)
         if kind is None:
@@ -836,16 +957,15 @@ class Reader:
         kwargs: dict[str, Any] = {}
         sizes = args[3] if len(args) > 3 else None
         scales = args[2] if len(args) > 2 else None
-        if sizes is not None and math.prod(getattr(sizes, "shape", (1,))) > 0:
+        if sizes is not None and not isinstance(sizes, Activation) and math.prod(sizes.dims) > 0:
             kwargs["size"] = one_or_list(self.ints(sizes, "sizes")[2:])
         elif scales is not None:
-            values = [float(v) for v in self.constant(scales, "scales").reshape(-1).tolist()][2:]
+            values = [float(v) for v in self.constant(scales, "scales").values][2:]
             kwargs["scale_factor"] = values[0] if len(set(values)) == 1 else values
         else:
             raise self.refuse("gives neither scales nor sizes")
         kwargs["mode"] = kind
-        transform = a.get("coordinate_transformation_mode", b"half_pixel")
-        transform = transform.decode() if isinstance(transform, bytes) else transform
+        transform = text(a.get("coordinate_transformation_mode"), "half_pixel")
         if kind != "nearest":
             kwargs["align_corners"] = transform == "align_corners"
         self.emit("upsample", kwargs, [x])
@@ -853,63 +973,7 @@ class Reader:
     op_Upsample = op_Resize
 
 
-# ---- folding helpers -----------------------------------------------------------------
-def constant_attribute(a: dict[str, Any]) -> Any:
-    import numpy as np
-    from onnx import numpy_helper
-
-    if "value" in a:
-        value = a["value"]
-        return numpy_helper.to_array(value) if hasattr(value, "dims") else np.asarray(value)
-    for key in ("value_int", "value_float", "value_ints", "value_floats"):
-        if key in a:
-            return np.asarray(a[key])
-    raise OnnxError("a Constant node without a value")
-
-
-def unsqueeze(array: Any, axes: list[int]) -> Any:
-    import numpy as np
-
-    rank = array.ndim + len(axes)
-    for axis in sorted(ax % rank for ax in axes):
-        array = np.expand_dims(array, axis)
-    return array
-
-
-def unsqueezed_shape(shape: Shape, axes: list[int]) -> Shape:
-    rank = len(shape) + len(axes)
-    out = list(shape)
-    for axis in sorted(ax % rank for ax in axes):
-        out.insert(axis, 1)
-    return tuple(out)
-
-
-def squeeze(array: Any, axes: list[int] | None) -> Any:
-    import numpy as np
-
-    return np.squeeze(array, axis=None if axes is None else tuple(axes))
-
-
-def integer_div(a: Any, b: Any) -> Any:
-    import numpy as np
-
-    if np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer):
-        return np.trunc(a / b).astype(a.dtype)
-    return a / b
-
-
-def slice_array(reader: Reader, args: list[Value]) -> Any:
-    data = reader.constant(args[0], "data")
-    starts = reader.ints(args[1], "starts")
-    ends = reader.ints(args[2], "ends")
-    axes = reader.ints(args[3], "axes") if len(args) > 3 and args[3] is not None else list(range(len(starts)))
-    steps = reader.ints(args[4], "steps") if len(args) > 4 and args[4] is not None else [1] * len(starts)
-    index = [slice(None)] * data.ndim
-    for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
-        index[axis] = slice(start, end, step)
-    return data[tuple(index)]
-
-
+# ---- helpers ------------------------------------------------------------------------
 def reshape_target(shape: tuple[int, ...], target: list[int], allowzero: int = 0) -> Shape:
     """ONNX's Reshape target: 0 copies the input's size (unless allowzero), -1 is inferred."""
     out = [shape[i] if (t == 0 and not allowzero) else t for i, t in enumerate(target)]
