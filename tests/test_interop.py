@@ -621,3 +621,120 @@ def test_round_trip_of_graphs(config: str, tmp_path: Path) -> None:
 
     again = analyse(load_model(f"{path}:{camel(report.model)}", report.input_shape[1:]))
     assert figures(again) == figures(report)
+
+
+# ---- many operators: ONNX, fx and torch agree ------------------------------------------
+def operator_zoo() -> Any:
+    """A chain through the operators torch.onnx.export writes for common layers."""
+    torch = pytest.importorskip("torch")
+    from torch import nn
+
+    class Zoo(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.pad = nn.ZeroPad2d((1, 2, 0, 1))
+            self.conv = nn.Conv2d(3, 8, 3, stride=2, dilation=1)
+            self.bn = nn.BatchNorm2d(8)
+            self.act1 = nn.ReLU6()
+            self.act2 = nn.LeakyReLU(0.2)
+            self.act3 = nn.Hardswish()
+            self.act4 = nn.SiLU()
+            self.act5 = nn.GELU()
+            self.act6 = nn.ELU()
+            self.pool = nn.AvgPool2d(2, stride=1, padding=1)
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.mpool = nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True)
+            self.deconv = nn.ConvTranspose2d(8, 4, 2, stride=2)
+            self.gpool = nn.AdaptiveAvgPool2d(1)
+            self.fc = nn.Linear(4, 6)
+            self.prelu = nn.PReLU(6)
+            self.drop = nn.Dropout(0.25)
+            self.head = nn.Linear(6, 5, bias=False)
+            self.softmax = nn.Softmax(dim=1)
+
+        def forward(self, x: Any) -> Any:
+            x = self.bn(self.conv(self.pad(x)))
+            x = self.act6(self.act5(self.act4(self.act3(self.act2(self.act1(x))))))
+            x = self.mpool(self.up(self.pool(x)))
+            x = self.gpool(self.deconv(x))
+            x = x.view(x.size(0), -1)
+            x = self.drop(self.prelu(self.fc(x)))
+            return self.softmax(self.head(x))
+
+    return torch, Zoo
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("folded", [False, True])
+def test_onnx_operator_zoo_equals_fx_and_torch(folded: bool, tmp_path: Path) -> None:
+    torch, zoo = operator_zoo()
+    pytest.importorskip("onnx")
+    module = zoo()
+    sample = torch.randn(1, 3, 20, 24)
+    path = str(tmp_path / "zoo.onnx")
+    if folded:
+        torch.onnx.export(module.eval(), (sample,), path, dynamo=False)
+    else:
+        torch.onnx.export(
+            module.train(), (sample,), path, dynamo=False, do_constant_folding=False,
+            training=torch.onnx.TrainingMode.PRESERVE,
+        )  # fmt: skip
+    source = tmp_path / "zoo_module.py"
+    source.write_text(
+        "from typing import Any\nimport torch\nfrom torch import nn\n"
+        + textwrap.dedent(__import__("inspect").getsource(operator_zoo)).split("    class Zoo", 1)[1]
+        .replace("\n    ", "\n").replace("(nn.Module):", "class Zoo(nn.Module):", 1)
+        .rsplit("return torch, Zoo", 1)[0]
+    )  # fmt: skip
+    from_onnx = analyse(load_model(path))
+    from_fx = analyse(load_model(f"{source}:Zoo", (3, 20, 24)))
+    with torch.no_grad():
+        expected_shape = tuple(module.eval()(sample).shape)
+    assert from_onnx.error is None and from_fx.error is None
+    assert from_onnx.output_shape == from_fx.output_shape == expected_shape
+    bn = 2 * 8  # folding moves batch norm into the conv's bias, which it already has
+    torch_params = sum(p.numel() for p in module.parameters())
+    assert from_fx.totals.params == torch_params
+    assert from_onnx.totals.params == torch_params - (bn if folded else 0)
+    assert from_onnx.totals.macs == from_fx.totals.macs
+    types = [r.type for r in from_onnx.rows]
+    assert "silu" in types and "relu6" in types and "hardswish" in types
+    assert ("dropout" in types) is not folded
+
+
+def test_onnx_keras_layout_transposes(tmp_path: Path) -> None:
+    """A converter's NHWC pattern: Transpose into NCHW, Conv, Transpose back. Transposes
+    that undo each other are no rows; one that stays is a ``permute`` row."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+
+    h = onnx.helper
+    weight = onnx.numpy_helper.from_array(np.zeros((8, 3, 3, 3), dtype=np.float32), "w")
+    nodes = [
+        h.make_node("Transpose", ["x"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
+        h.make_node("Transpose", ["t"], ["u"], name="back", perm=[0, 2, 3, 1]),
+        h.make_node("Transpose", ["u"], ["v"], name="again", perm=[0, 3, 1, 2]),
+        h.make_node("Conv", ["v", "w"], ["c"], name="conv", pads=[0, 0, 1, 1]),
+        h.make_node("Relu", ["c"], ["y"], name="relu"),
+    ]
+    model = onnx_model(
+        nodes, [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 16, 16, 3])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], [weight],
+    )  # fmt: skip
+    path = tmp_path / "keras.onnx"
+    onnx.save(model, str(path))
+    from cnncalc.interop import foreign_document
+
+    doc = foreign_document(str(path), None, None)
+    assert doc is not None
+    assert doc["input"] == [16, 16, 3]
+    assert doc["layers"] == [
+        {"permute": [0, 3, 1, 2], "name": "to_nchw"},
+        {"zeropad2d": {"padding": [0, 1, 0, 1]}, "name": "conv_pad"},
+        {"conv2d": {"out_channels": 8, "kernel_size": 3, "bias": False}, "name": "conv"},
+        {"relu": None, "name": "relu"},
+    ]
+    if __import__("cnncalc.layers", fromlist=["find_type"]).find_type("permute") is None:
+        pytest.skip("the permute layer type is not in this cnncalc yet")
+    report = analyse(load_model(str(path)))
+    assert report.output_shape == (1, 8, 16, 16)

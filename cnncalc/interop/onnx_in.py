@@ -34,6 +34,7 @@ from .onnx_values import (
     cast,
     concat,
     elementwise,
+    fold_arrays,
     from_attribute,
     gather,
     messages,
@@ -50,6 +51,7 @@ MAX_FOLDED = 1_000_000
 """Most elements of a constant folded by value; larger ones are only weights."""
 ONNX_MISSING = "reading .onnx files needs the onnx package: pip install 'cnncalc[onnx]'"
 EPS = 1e-5
+ARRAY_OPS = frozenset({"ConstantOfShape", "Transpose", "Expand", "Range", "Equal", "Where"})
 
 Shape = tuple[int, ...]
 
@@ -237,7 +239,7 @@ class Reader:
         self.node: Any = None
         self.position = 0
         self.scopes = self.scope_paths()
-        self.positions = {id(n): i for i, n in enumerate(model.graph.node, 1)}
+        self.positions = {n.output[0]: i for i, n in enumerate(model.graph.node, 1) if n.output}
         self.bias_output: str | None = None
 
     # ---- set-up ------------------------------------------------------------------------
@@ -423,6 +425,8 @@ class Reader:
             first[dim] = sum(s[dim] for s in shapes)
             return tuple(first)
         cls = find_type(kind)
+        if cls is None and kind == "permute":  # the file is written per SPEC §3 either way
+            return tuple(shapes[0][p] for p in args)
         if cls is None:
             raise self.refuse(f"maps to the layer type {kind}, which this cnncalc does not have")
         if isinstance(args, dict):
@@ -487,6 +491,12 @@ class Reader:
         c = self.constant
         try:
             if op == "Constant":
+                value = from_attribute(a)
+            elif op in ARRAY_OPS or any(
+                v is not None and len(dims_of(v)) > 1 for v in args  # type: ignore[arg-type]
+            ):
+                value = fold_arrays(op, a, [None if v is None else c(v, "input") for v in args])
+            elif op == "Constant":
                 value = from_attribute(a)
             elif op == "Identity":
                 value = c(args[0], "input")
@@ -631,7 +641,7 @@ class Reader:
             squeezed.pop(0)
         if squeezed != [channels] + [1] * nd:
             return False
-        self.skip.add(self.positions[id(user)])
+        self.skip.add(self.positions[user.output[0]])
         self.bias_output = user.output[0]
         return True
 
@@ -755,7 +765,7 @@ class Reader:
     def op_Sigmoid(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         user = self.only_consumer(node.output[0])
         if user is not None and user.op_type == "Mul" and set(user.input) == {node.input[0], node.output[0]}:
-            self.skip.add(self.positions[id(user)])  # x * sigmoid(x): SiLU
+            self.skip.add(self.positions[user.output[0]])  # x * sigmoid(x): SiLU
             self.emit("silu", None, [self.activation(args[0])], output=user.output[0])
             return
         self.simple("sigmoid", args)
@@ -922,7 +932,7 @@ class Reader:
         while user is not None and user.op_type == "Transpose":
             after = list(attributes(user).get("perm", list(reversed(range(len(perm))))))
             perm = [perm[p] for p in after]
-            self.skip.add(self.positions[id(user)])
+            self.skip.add(self.positions[user.output[0]])
             out_name = user.output[0]
             user = self.only_consumer(out_name)
         if perm == list(range(len(perm))):

@@ -185,3 +185,74 @@ def squeezed(dims: Shape, axes: list[int] | None) -> Shape:
         return tuple(d for d in dims if d != 1)
     drop = {a % len(dims) for a in axes}
     return tuple(d for i, d in enumerate(dims) if i not in drop)
+
+
+def fold_arrays(op: str, a: dict[str, Any], args: list[Const | None]) -> Const:
+    """The ops on constants of any rank (the pads of ``F.pad`` are computed as a 2-D array,
+    reversed and transposed), with numpy, which only such graphs import."""
+    import numpy as np
+
+    def array(value: Const | None) -> Any:
+        if value is None:
+            return None
+        return np.array(value.values).reshape(value.dims)
+
+    x = [array(v) for v in args]
+    if op == "ConstantOfShape":
+        fill = from_attribute(a).scalar if a.get("value") is not None else 0.0
+        out = np.full([int(v) for v in x[0].reshape(-1)], fill)
+    elif op == "Transpose":
+        out = np.transpose(x[0], a.get("perm"))
+    elif op == "Reshape":
+        out = x[0].reshape(reshape_dims(x[0].shape, [int(v) for v in x[1].reshape(-1)]))
+    elif op == "Slice":
+        starts, ends = x[1].reshape(-1), x[2].reshape(-1)
+        axes = x[3].reshape(-1) if len(x) > 3 and x[3] is not None else range(len(starts))
+        steps = x[4].reshape(-1) if len(x) > 4 and x[4] is not None else [1] * len(starts)
+        index = [slice(None)] * x[0].ndim
+        for start, end, axis, step in zip(starts, ends, axes, steps, strict=True):
+            big = 2**62
+            index[int(axis)] = slice(
+                int(start), None if abs(int(end)) >= big else int(end), int(step)
+            )
+        out = x[0][tuple(index)]
+    elif op == "Concat":
+        out = np.concatenate(x, axis=a.get("axis", 0))
+    elif op == "Gather":
+        out = np.take(x[0], x[1], axis=a.get("axis", 0))
+    elif op == "Unsqueeze":
+        out = x[0].reshape(unsqueezed(x[0].shape, a.get("axes") or [int(v) for v in x[1].reshape(-1)]))
+    elif op == "Squeeze":
+        axes = a.get("axes") or (list(x[1].reshape(-1)) if len(x) > 1 and x[1] is not None else None)
+        out = x[0].reshape(squeezed(x[0].shape, axes))
+    elif op in ("Add", "Sub", "Mul", "Div"):
+        pick = {"Add": np.add, "Sub": np.subtract, "Mul": np.multiply}
+        if op == "Div":
+            out = np.trunc(x[0] / x[1]).astype(x[0].dtype) if x[0].dtype.kind == "i" else x[0] / x[1]
+        else:
+            out = pick[op](x[0], x[1])
+    elif op == "Cast":
+        out = x[0].astype(np.int64 if a.get("to", 1) in INTEGER_TYPES else np.float64)
+    elif op == "Expand":
+        out = x[0] * np.ones([int(v) for v in x[1].reshape(-1)], dtype=x[0].dtype)
+    elif op == "Range":
+        out = np.arange(x[0].item(), x[1].item(), x[2].item())
+    elif op == "Equal":
+        out = np.equal(x[0], x[1])
+    elif op == "Where":
+        out = np.where(x[0], x[1], x[2])
+    else:
+        raise ValueError(f"{op} on constants is not folded")
+    out = np.asarray(out)
+    return Const(tuple(int(d) for d in out.shape), tuple(out.reshape(-1).tolist()))
+
+
+def reshape_dims(shape: Shape, target: list[int], allowzero: int = 0) -> Shape:
+    """ONNX's Reshape target: 0 copies the input's size (unless allowzero), -1 is inferred."""
+    out = [shape[i] if (t == 0 and not allowzero) else t for i, t in enumerate(target)]
+    if out.count(-1) > 1:
+        raise ValueError(f"Reshape target {target} has more than one -1")
+    if -1 in out:
+        known = math.prod(d for d in out if d != -1)
+        out[out.index(-1)] = math.prod(shape) // known if known else 0
+    return tuple(out)
