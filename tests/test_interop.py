@@ -300,9 +300,9 @@ def test_onnx_missing_file(tmp_path: Path) -> None:
 def test_params_on_onnx_never_imports_torch(onnx_dir: str) -> None:
     path = exported("lenet5", False, onnx_dir)
     code = (
-        "import sys; from cnncalc.cli import main; sys.argv = ['cnncalc', 'params', %r]\n"
+        f"import sys; from cnncalc.cli import main; sys.argv = ['cnncalc', 'params', {path!r}]\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        "assert 'torch' not in sys.modules, 'torch imported'\nprint('ok')" % path
+        "assert 'torch' not in sys.modules, 'torch imported'\nprint('ok')"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr

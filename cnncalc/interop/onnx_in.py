@@ -118,8 +118,8 @@ def read_onnx(path: str, input_shape: Shape | None = None) -> Graph:
 # ---- reading without the weights ------------------------------------------------------
 # Protobuf wire format: each field is a varint key (number << 3 | wire type) and a value;
 # wire type 2 is a length and that many bytes. An initializer's values (TensorProto fields
-# 4-7 and 9-11) are skipped by their length, so their pages of the mapped file are never
-# read; everything else is copied and parsed by onnx's own classes.
+# 4-7 and 9-11) are skipped by their length, so they are never read from the file;
+# everything else is copied and parsed by onnx's own message classes.
 MODEL_GRAPH, GRAPH_INITIALIZER = 7, 5
 TENSOR_NAME, TENSOR_DATA = 8, frozenset({4, 5, 6, 7, 9, 10, 11})
 KEEP_BYTES = 64 * 1024  # values up to this size are kept: shapes, scales, small constants
@@ -190,31 +190,54 @@ def length_delimited(number: int, payload: bytes) -> bytes:
     return bytes(out) + payload
 
 
+class FileBytes:
+    """A file read as bytes on demand: single bytes through a small window, slices with
+    ``pread``. Unlike a memory map, pages the walk skips are never read into the process."""
+
+    WINDOW = 64 * 1024
+
+    def __init__(self, descriptor: int, size: int) -> None:
+        self.descriptor = descriptor
+        self.size = size
+        self.start = 0
+        self.window = b""
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, key: int | slice) -> Any:
+        if isinstance(key, slice):
+            return os.pread(self.descriptor, key.stop - key.start, key.start)
+        if not self.start <= key < self.start + len(self.window):
+            self.start = key
+            self.window = os.pread(self.descriptor, self.WINDOW, key)
+        return self.window[key - self.start]
+
+
 def load_slim(path: str) -> tuple[Any, set[str]]:
     """The ModelProto of ``path`` with the large initializer values left out (never read
     from the file), and the names of those initializers."""
-    import mmap
-
     slimmed: set[str] = set()
     with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
             raise WireError("the file is empty")
-        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as buffer:
-            model, end = bytearray(), len(buffer)
-            for number, wire, first, value, after in fields(buffer, 0, end):
-                if number != MODEL_GRAPH or wire != 2:
-                    model += buffer[first:after]
-                    continue
-                graph = bytearray()
-                for inner, inner_wire, g_first, g_value, g_after in fields(buffer, value, after):
-                    if inner == GRAPH_INITIALIZER and inner_wire == 2:
-                        tensor, name = slim_tensor(buffer, g_value, g_after)
-                        if name is not None:
-                            slimmed.add(name)
-                        graph += length_delimited(GRAPH_INITIALIZER, tensor)
-                    else:
-                        graph += buffer[g_first:g_after]
-                model += length_delimited(MODEL_GRAPH, bytes(graph))
+        buffer = FileBytes(handle.fileno(), size)
+        model = bytearray()
+        for number, wire, first, value, after in fields(buffer, 0, size):
+            if number != MODEL_GRAPH or wire != 2:
+                model += buffer[first:after]
+                continue
+            graph = bytearray()
+            for inner, inner_wire, g_first, g_value, g_after in fields(buffer, value, after):
+                if inner == GRAPH_INITIALIZER and inner_wire == 2:
+                    tensor, name = slim_tensor(buffer, g_value, g_after)
+                    if name is not None:
+                        slimmed.add(name)
+                    graph += length_delimited(GRAPH_INITIALIZER, tensor)
+                else:
+                    graph += buffer[g_first:g_after]
+            model += length_delimited(MODEL_GRAPH, bytes(graph))
     proto = messages().ModelProto()
     proto.ParseFromString(bytes(model))
     return proto, slimmed
