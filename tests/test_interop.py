@@ -738,3 +738,38 @@ def test_onnx_keras_layout_transposes(tmp_path: Path) -> None:
         pytest.skip("the permute layer type is not in this cnncalc yet")
     report = analyse(load_model(str(path)))
     assert report.output_shape == (1, 8, 16, 16)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_execute_confirms_an_onnx_model(onnx_dir: str) -> None:
+    pytest.importorskip("torch")
+    result = invoke("execute", exported("alexnet", False, onnx_dir))
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.endswith(f"all {len(config_report('alexnet').rows)} layers confirmed\n")
+
+
+def test_fx_residual_entries_read_by_name() -> None:
+    """``x + shortcut`` in a forward is an ``add`` entry, named after the block whose
+    forward made it, reading both tensors by their producers' names."""
+    pytest.importorskip("torch")
+    from cnncalc.interop import foreign_graph
+
+    graph = foreign_graph(fx_source("resnet18"), (3, 64, 64), None)
+    adds = [e for e in graph.entries if e.type == "add"]
+    assert len(adds) == 8
+    assert (adds[0].name, adds[0].inputs) == ("4.0.0.add", ["4.0.0.body.4", "3"])
+    assert (adds[2].name, adds[2].inputs) == ("5.0.0.add", ["5.0.0.body.4", "5.0.0.shortcut.1"])
+    assert graph.entries[-1].name == "10" and graph.outputs == ["10"]  # the classifier
+
+
+def test_export_inline_spec_to_stdout() -> None:
+    torch = pytest.importorskip("torch")
+    result = invoke("export", "--input", "1x8x8", "conv2d(4, 3) -> relu -> flatten -> linear(10)")
+    assert result.exit_code == 0, result.stderr
+    namespace: dict[str, Any] = {}
+    exec(compile(result.stdout, "<export>", "exec"), namespace)  # noqa: S102 - the code under test
+    model = namespace["Model"]()
+    assert tuple(model(torch.zeros(1, 1, 8, 8)).shape) == (1, 10)
+    assert [n for n, _ in model.named_parameters()] == [
+        "conv2d1.weight", "conv2d1.bias", "linear4.weight", "linear4.bias",
+    ]  # fmt: skip
