@@ -773,3 +773,22 @@ def test_export_inline_spec_to_stdout() -> None:
     assert [n for n, _ in model.named_parameters()] == [
         "conv2d1.weight", "conv2d1.bias", "linear4.weight", "linear4.bias",
     ]  # fmt: skip
+
+
+def test_onnx_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """MAX_ONNX_BYTES (2 GiB) at a small value: a file at the limit is read, one byte more
+    is refused naming the limit."""
+    onnx = pytest.importorskip("onnx")
+    from cnncalc.interop import onnx_in
+
+    path = tmp_path / "small.onnx"
+    onnx.save(conv_model([onnx.helper.make_node("Relu", ["c"], ["y"], name="r")], [1, 3, 8, 8]), str(path))
+    size = path.stat().st_size
+    monkeypatch.setattr(onnx_in, "MAX_ONNX_BYTES", size)
+    assert invoke("params", str(path)).exit_code == 0
+    monkeypatch.setattr(onnx_in, "MAX_ONNX_BYTES", size - 1)
+    result = invoke("params", str(path))
+    assert result.exit_code == 2
+    assert result.stderr.startswith(
+        f"error: {path}: the ONNX file is {size:,} bytes, more than {size - 1:,} (limit MAX_ONNX_BYTES)"
+    )
