@@ -792,3 +792,116 @@ def test_onnx_size_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert result.stderr.startswith(
         f"error: {path}: the ONNX file is {size:,} bytes, more than {size - 1:,} (limit MAX_ONNX_BYTES)"
     )
+
+
+def test_yaml_scalars_read_back_as_written(tmp_path: Path) -> None:
+    """Numbers YAML 1.1 would read as text (``1e-05``) and names it would read as numbers or
+    booleans (``4.0``, ``yes``) are spelled so that they load back as they were."""
+    doc = {
+        "input": [3, 8, 8],
+        "layers": [
+            {"batchnorm2d": {"eps": 1e-05, "momentum": 0.01}, "name": "4.0"},
+            {"leaky_relu": {"negative_slope": 0.2}, "name": "yes"},
+            {"upsample": {"scale_factor": 2.0, "mode": "nearest"}, "name": "up"},
+        ],
+    }
+    text = to_yaml(doc)
+    assert "- batchnorm2d: {eps: 1.0e-05, momentum: 0.01}\n    name: \"4.0\"\n" in text
+    assert __import__("yaml").safe_load(text) == doc
+    path = tmp_path / "scalars.yaml"
+    path.write_text(text)
+    report = analyse(load_model(str(path)))
+    assert [r.name for r in report.rows] == ["4.0", "yes", "up"]
+
+
+# ---- graphs checked entry by entry, without the loader ---------------------------------
+def walk_graph(graph: Graph, batch: int = 1) -> tuple[Any, int, int, list[tuple[str, Any, int]]]:
+    """(output shape, params, MACs, rows) of an imported graph, computed entry by entry with
+    cnncalc's layer types: the check of a translation that needs no graph-reading loader."""
+    from cnncalc.graph import broadcast
+    from cnncalc.layers import find_type
+
+    shapes: dict[str, Any] = {k: (batch, *v) for k, v in graph.inputs.items()}
+    previous = next(iter(shapes))
+    params = macs = 0
+    rows = []
+    for entry in graph.entries:
+        sources = [shapes[name] for name in (entry.inputs or [previous])]
+        if entry.type in ("add", "mul"):
+            out, own, cost = broadcast(sources), 0, 0
+        elif entry.type == "concat":
+            dim = (entry.args or {}).get("dim", 1)
+            out = list(sources[0])
+            out[dim] = sum(s[dim] for s in sources)
+            out, own, cost = tuple(out), 0, 0
+        else:
+            cls = find_type(entry.type)
+            assert cls is not None, entry.type
+            args = entry.args or {}
+            layer = cls.from_arguments(list(args), {}) if isinstance(args, list) else cls.from_arguments([], args)
+            out = tuple(layer.output_shape(sources[0]))
+            own = 0 if entry.share else layer.params(sources[0])
+            cost = layer.macs(sources[0], out)
+        shapes[entry.name] = out
+        params, macs = params + own, macs + cost
+        rows.append((entry.name, out, own))
+        previous = entry.name
+    return shapes[graph.outputs[0]], params, macs, rows
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize("name", GRAPHS)
+@pytest.mark.parametrize("folded", [False, True])
+def test_onnx_graph_entries_equal_config_and_torch(name: str, folded: bool, onnx_dir: str) -> None:
+    """ResNets, MobileNetV2 and U-Net from ONNX: output shape, params and MACs of the
+    translated graph equal the config's (params less the folded batch norms' shifts)."""
+    from cnncalc.interop import foreign_graph
+
+    graph = foreign_graph(exported(name, folded, onnx_dir), None, None)
+    out, params, macs, _ = walk_graph(graph)
+    expected = config_report(name)
+    assert out == expected.output_shape
+    assert macs == expected.totals.macs
+    assert params == expected.totals.params - (batchnorm_channels(expected) if folded else 0)
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_onnx_resnet50_graph_figures(onnx_dir: str) -> None:
+    from cnncalc.interop import foreign_graph
+
+    _, params, macs, _ = walk_graph(foreign_graph(exported("resnet50", False, onnx_dir), None, None))
+    assert (params, macs) == (25_557_032, 4_089_184_256)
+
+
+@pytest.mark.parametrize(("config", "builder"), [("resnet18", "resnet18"), ("resnet50", "resnet50"),
+                                                 ("mobilenetv2", "mobilenet_v2"), ("unet", "unet")])  # fmt: skip
+def test_fx_graph_entries_equal_torch_row_by_row(config: str, builder: str) -> None:
+    """fx import of the graph networks: each module row has PyTorch's own output shape and
+    parameter count, under the module's name; totals equal the config's."""
+    torch = pytest.importorskip("torch")
+    import reference_nets
+    from cnncalc.interop import foreign_graph
+
+    expected = config_report(config)
+    graph = foreign_graph(fx_source(builder), expected.input_shape[1:], None)
+    out, params, macs, rows = walk_graph(graph)
+    assert (out, params, macs) == (expected.output_shape, expected.totals.params, expected.totals.macs)
+    module = getattr(reference_nets, builder)()
+    seen: dict[str, Any] = {}
+
+    def recorder(name: str) -> Any:
+        def record(leaf: Any, _inputs: Any, output: Any) -> None:
+            seen.setdefault(name, (tuple(output.shape), sum(p.numel() for p in leaf.parameters())))
+
+        return record
+
+    hooks = [
+        m.register_forward_hook(recorder(name)) for name, m in module.named_modules()
+        if not list(m.children()) and not isinstance(m, torch.nn.Identity)
+    ]  # fmt: skip
+    with torch.no_grad():
+        module.eval()(torch.zeros(expected.input_shape))
+    for hook in hooks:
+        hook.remove()
+    ours = {name: (shape, own) for name, shape, own in rows if name in seen}
+    assert ours == seen

@@ -193,7 +193,8 @@ class Tracer:
                 continue  # sizes and other plain values: plumbing
             else:
                 self.call_function(node)
-        name = type(self.module).__name__
+        match = SOURCE.match(self.source)
+        name = match["name"] if match else type(self.module).__name__
         return Graph(name, {INPUT: tuple(self.input_shape)}, self.entries, outputs)
 
     # ---- helpers -----------------------------------------------------------------------
