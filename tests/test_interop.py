@@ -104,9 +104,9 @@ def batchnorm_channels(report: Any) -> int:
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize("name", CHAINS)
 def test_onnx_chain_with_batchnorm_kept_equals_config_and_torch(name: str, onnx_dir: str) -> None:
+    path = exported(name, False, onnx_dir)  # skips without torch or onnx
     import reference_nets
 
-    path = exported(name, False, onnx_dir)
     report = analyse(load_model(path))
     expected = config_report(name)
     assert figures(report) == figures(expected)
@@ -905,3 +905,32 @@ def test_fx_graph_entries_equal_torch_row_by_row(config: str, builder: str) -> N
         hook.remove()
     ours = {name: (shape, own) for name, shape, own in rows if name in seen}
     assert ours == seen
+
+
+def test_fx_module_called_twice(tmp_path: Path) -> None:
+    """A module with weights called again shares them (``share:``); one without weights
+    called again is a row of its own."""
+    pytest.importorskip("torch")
+    path = tmp_path / "siamese.py"
+    path.write_text(textwrap.dedent('''
+        from torch import nn
+
+        class Twice(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(4, 4, 3, padding=1)
+                self.act = nn.ReLU()
+
+            def forward(self, x):
+                return self.act(self.conv(self.act(self.conv(x))))
+    '''))
+    from cnncalc.interop import foreign_document
+
+    doc = foreign_document(f"{path}:Twice", (4, 8, 8), None)
+    assert doc is not None and doc["name"] == "Twice"
+    assert doc["layers"] == [
+        {"conv2d": {"out_channels": 4, "kernel_size": 3, "padding": 1}, "name": "conv"},
+        {"relu": None, "name": "act"},
+        {"share": "conv", "name": "conv_1"},
+        {"relu": None, "name": "act_1"},
+    ]
