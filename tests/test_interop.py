@@ -934,3 +934,20 @@ def test_fx_module_called_twice(tmp_path: Path) -> None:
         {"share": "conv", "name": "conv_1"},
         {"relu": None, "name": "act_1"},
     ]
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize(("config", "builder"), [("resnet18", "resnet18"), ("mobilenetv2", "mobilenet_v2"),
+                                                 ("unet", "unet")])  # fmt: skip
+def test_onnx_and_fx_agree_entry_by_entry(config: str, builder: str, onnx_dir: str) -> None:
+    """The same network read from its ONNX file and from its module: the same rows, names,
+    types and inputs. (Not AlexNet: the exporter writes its AdaptiveAvgPool2d(6) on a 6×6
+    input as an AveragePool of kernel 1, which is what the file then holds.)"""
+    from cnncalc.interop import foreign_graph
+
+    from_onnx = foreign_graph(exported(config, False, onnx_dir), None, None)
+    from_fx = foreign_graph(fx_source(builder), config_report(config).input_shape[1:], None)
+    assert [(e.name, e.type, e.inputs, e.share) for e in from_onnx.entries] == [
+        (e.name, e.type, e.inputs, e.share) for e in from_fx.entries
+    ]
+    assert walk_graph(from_onnx)[:3] == walk_graph(from_fx)[:3]

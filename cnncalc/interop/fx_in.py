@@ -279,8 +279,7 @@ class Tracer:
             self.tensor_of[node] = args
             return
         scope = self.scope(node)
-        base = kind if kind not in ("add", "mul", "concat") else {"concat": "cat"}.get(kind, kind)
-        name = self.unique(f"{scope}.{base}" if scope else base)
+        name = self.unique(f"{scope}.{kind}" if scope else kind)
         self.emit(kind, args, sources, name)
         if kind in ("split", "chunk"):
             self.tensor_of[node] = name

@@ -407,6 +407,8 @@ class Reader:
             base = scope
         elif scope:
             base = f"{scope}.{op}"
+        elif self.node.name.startswith("/") and self.node.name.count("/") == 1:
+            base = op  # an exporter's top-level functional call: /Flatten, /Add_1
         else:
             base = re.sub(r"[^A-Za-z0-9_.]", "_", self.node.name) or f"{kind}{len(self.entries) + 1}"
             if base.startswith("_"):
