@@ -78,5 +78,9 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     yield (
         "\nNames are case-insensitive and ignore '_' (MaxPool2d = max_pool2d = maxpool2d).\n"
         "Keras spellings are aliases (Conv2D, Dense, MaxPooling2D, ...); Keras keyword names\n"
-        "(filters, units, strides, pool_size, use_bias, rate, epsilon) are accepted too.\n"
+        "(filters, units, strides, pool_size, use_bias, rate, epsilon) are accepted too,\n"
+        "and activation= on convolutions and Dense adds the activation as a row of its own.\n"
+        "A PyTorch constructor pasted with its nn. prefix takes PyTorch's own signature, the\n"
+        "inferred size included and checked: nn.Conv2d(3, 16, 3), nn.Linear(4096, 10),\n"
+        "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU()).\n"
     )

@@ -18,8 +18,9 @@ from .report import DTYPE_BYTES, Report
 
 EPILOG_MODEL = (
     "MODEL is a .yaml/.yml/.json file, - for standard input, an inline spec such as "
-    '"conv2d(6, 5) -> relu -> maxpool2d(2)", an .onnx file, or a PyTorch module as '
-    "path/file.py:Name or package.module:Name."
+    '"conv2d(6, 5) -> relu -> maxpool2d(2)" (PyTorch pasted with its nn. prefix takes '
+    'PyTorch\'s signature: "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU())"), an .onnx '
+    "file, or a PyTorch module as path/file.py:Name or package.module:Name."
 )
 MODEL_ARGS = "cnncalc.model_args"  # ctx.meta key of --args
 
@@ -45,6 +46,16 @@ def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -
         return parse_dims(value, "--input")
     except CnncalcError as exc:
         raise click.BadParameter(exc.message) from None
+
+
+class AsciiIntRange(click.IntRange):
+    """An integer option written in the digits 0-9 only: Python's ``int()`` also reads
+    ``٣`` and ``４``, which YAML and the inline form refuse."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value.isascii():
+            self.fail(f"{value!r} is not an integer written with the digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 def parse_model_args(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
@@ -77,7 +88,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
         ARGS_OPTION,
         click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
                      help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
-        click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+        click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
         click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
                      show_default=True, help="Output format."),
@@ -97,9 +108,19 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
     ctx = click.get_current_context(silent=True)
     model_args = ctx.meta.get(MODEL_ARGS) if ctx is not None else None
     try:
-        return analyse(load_model(model, input_shape, model_args), batch=batch, dtype=dtype)
+        report = analyse(load_model(model, input_shape, model_args), batch=batch, dtype=dtype)
     except CnncalcError as exc:
         fail(exc)
+    print_notes(report)
+    return report
+
+
+def print_notes(report: Report) -> None:
+    """Notes on stderr where the model may not say what was meant (the exit status stays)."""
+    from .hints import notes
+
+    for note in notes(report):
+        click.echo(f"note: {note}", err=True)
 
 
 def print_report(report: Report, view: str, fmt: str) -> None:
@@ -256,25 +277,111 @@ EXECUTE_FLAG = click.option(
 def show_view(
     ctx: click.Context, view: str, model: str, input_shape: Any, batch: int, fmt: str,
     dtype: str, run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+    depth: int | str | None = None, columns: tuple[str, ...] | None = None,
 ) -> None:  # fmt: skip
-    """The body of ``shapes`` and ``params``: analyse, then print, or confirm in PyTorch
-    first with ``--execute``."""
+    """The body of ``shapes`` and ``params``: analyse, then print the tree at ``depth``, or
+    confirm in PyTorch first with ``--execute``."""
     require_execute_flag(ctx, run)
+    if run and (depth is not None or columns is not None):
+        raise click.UsageError("--depth and --columns do not combine with --execute", ctx)
+    if columns is not None and fmt == "json":
+        raise click.UsageError("--columns picks table, markdown and csv columns, not JSON keys", ctx)
     report = analyse_model(model, input_shape, batch, dtype)
     if run:
         run_model(report, view, fmt, seed, device, max_memory, timings)
     else:
+        print_tree(report, view, fmt, depth, columns)
+
+
+def print_tree(
+    report: Report, view: str, fmt: str, depth: int | str | None, columns: tuple[str, ...] | None
+) -> None:
+    """The view as a tree folded at ``depth`` (None: the whole tree; on a terminal, the
+    deepest depth whose table fits its height, with a note on stderr)."""
+    import shutil
+
+    from . import viewrender
+    from .views import build_tree, depth_for
+
+    tree = build_tree(report)
+    chosen = None if depth in (None, "all") else int(depth)
+    width = None
+    if fmt == "table" and sys.stdout.isatty():
+        size = shutil.get_terminal_size()
+        width = size.columns
+        fits = max(size.lines - TABLE_FRAME_LINES, 10)
+        if depth is None and (chosen := depth_for(tree, fits)) is not None:
+            click.echo(
+                f"note: folded to --depth {chosen} to fit the terminal's {size.lines} lines; "
+                f"--depth all shows all {len(report.rows)} layers", err=True,
+            )  # fmt: skip
+    if fmt == "json":
+        emit(viewrender.render_tree_json(tree, chosen))
+    elif fmt == "csv" and depth is None and columns is None:
         print_report(report, view, fmt)
+        return
+    elif fmt == "csv":
+        emit(viewrender.render_tree_csv(tree, chosen, columns))
+    else:
+        emit(viewrender.render_tree_table(tree, view, chosen, columns, fmt == "markdown", width))
+    if report.error is not None:
+        fail(report.error)
+
+
+TABLE_FRAME_LINES = 10  # title, header, rule and summary around a table's rows
+
+
+def parse_depth(ctx: click.Context, param: click.Parameter, value: str | None) -> int | str | None:
+    if value is None or value.lower() == "all":
+        return None if value is None else "all"
+    if not value.isdigit():
+        raise click.BadParameter(f"expected an integer >= 0 or all, got {value!r}")
+    return int(value)
+
+
+def parse_columns_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    from .viewrender import parse_columns
+
+    try:
+        return parse_columns(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+DEPTH_OPTION = click.option(
+    "--depth", callback=parse_depth, metavar="N|all",
+    help="Fold every block deeper than N into one row with its subtotals (0: every top-level "
+         "block); all: every layer. Default: the whole tree, or on a terminal the deepest "
+         "depth that fits its height.",
+)  # fmt: skip
+
+
+def view_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--depth and --columns of shapes and params."""
+    from .viewrender import COLUMNS
+
+    fn = click.option(
+        "--columns", callback=parse_columns_option, metavar="KEYS",
+        help="The table's columns, in this order, comma-separated (table, markdown, csv). "
+             f"Keys: {', '.join(COLUMNS)}.",
+    )(fn)  # fmt: skip
+    return DEPTH_OPTION(fn)
 
 
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
+@view_options
 @EXECUTE_FLAG
 @run_options
 @click.pass_context
 def shapes(
     ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
-    run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+    depth: int | str | None, columns: tuple[str, ...] | None, run: bool, seed: int,
+    device: str, max_memory: int | None, timings: bool,
 ) -> None:  # fmt: skip
     """Layer by layer: input and output shape, kernel, stride, padding, dilation and
     receptive field.
@@ -283,20 +390,24 @@ def shapes(
     cnncalc shapes configs/lenet5.yaml
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
     cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
+    cnncalc shapes configs/resnet50.yaml --depth 1 --columns name,input,output
     """
     show_view(
-        ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory, timings
-    )
+        ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory,
+        timings, depth, columns,
+    )  # fmt: skip
 
 
 @cli.command(epilog=EPILOG_MODEL)
 @model_options
+@view_options
 @EXECUTE_FLAG
 @run_options
 @click.pass_context
 def params(
     ctx: click.Context, model: str, input_shape: Any, batch: int, fmt: str, dtype: str,
-    run: bool, seed: int, device: str, max_memory: int | None, timings: bool,
+    depth: int | str | None, columns: tuple[str, ...] | None, run: bool, seed: int,
+    device: str, max_memory: int | None, timings: bool,
 ) -> None:  # fmt: skip
     """Layer by layer: parameters, MACs and FLOPs with their share of the total; then
     totals and memory.
@@ -305,10 +416,12 @@ def params(
     cnncalc params configs/resnet50.yaml
     cnncalc params configs/vgg16.yaml --format json --dtype float16
     cnncalc params --execute configs/lenet5.yaml
+    cnncalc params configs/resnet50.yaml --depth 0 --columns name,params,macs,memory
     """
     show_view(
-        ctx, "params", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory, timings
-    )
+        ctx, "params", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory,
+        timings, depth, columns,
+    )  # fmt: skip
 
 
 @cli.command(epilog=EPILOG_MODEL)
@@ -329,6 +442,68 @@ def execute(
     """
     report = analyse_model(model, input_shape, batch, dtype)
     run_model(report, "execute", fmt, seed, device, max_memory, timings)
+
+
+@cli.command(epilog=EPILOG_MODEL)
+@click.argument("model")
+@ARGS_OPTION
+@click.option("-o", "--output", "output", required=True, metavar="FILE",
+              help="FILE.svg (the diagram), FILE.html (diagram, table tree, charts and totals "
+                   "in one offline page) or - for SVG on standard output.")
+@click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
+              help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file.")
+@click.option("--batch", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Batch size N, the first dimension of every shape.")
+@click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)), default="float32",
+              show_default=True, help="Element type for the memory figures.")
+@click.option("--depth", callback=parse_depth, metavar="N|all",
+              help="One box a row at depth N (blocks deeper folded, 0: every top-level block); "
+                   "all: every layer. Default: the deepest depth with at most 60 boxes.")
+def draw(
+    model: str, output: str, input_shape: Any, batch: int, dtype: str, depth: int | str | None
+) -> None:  # fmt: skip
+    """Draw the model: a box a row (type, name, key arguments, params, shaded by its share of
+    the MACs), edges labelled with the shapes they carry, blocks as frames, identical copies
+    as ×N, and a legend with the totals. Nothing is written when the model fails analysis.
+
+    \b
+    cnncalc draw configs/resnet50.yaml -o resnet50.svg
+    cnncalc draw configs/unet.yaml -o unet.html
+    cnncalc draw configs/resnet18.yaml --depth 0 -o - > resnet18.svg
+    """
+    from .draw import MAX_BOXES
+    from .draw.files import output_kind, write_atomically
+    from .views import build_tree, depth_for
+
+    try:
+        kind = output_kind(output)
+    except ValueError as exc:
+        fail(str(exc))
+    report = analyse_model(model, input_shape, batch, dtype)
+    if report.error is not None:
+        fail(f"{report.error} (nothing drawn: the model stops before its end)")
+    tree = build_tree(report)
+    chosen = depth_for(tree, MAX_BOXES, count_open=False) if depth is None else (
+        None if depth == "all" else int(depth)
+    )  # fmt: skip
+    if kind == "svg":
+        from .draw.svg import render_svg
+
+        pieces = render_svg(tree, chosen)
+    else:
+        from .draw.html import render_html
+
+        pieces = render_html(tree, chosen)
+    if output == "-":
+        emit(pieces)
+        return
+    try:
+        write_atomically(output, pieces)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    if depth is None and chosen is not None:
+        click.echo(f"drew depth {chosen} of {tree.max_depth} (at most {MAX_BOXES} boxes); "
+                   "--depth all draws every layer", err=True)  # fmt: skip
 
 
 @cli.command("layers")

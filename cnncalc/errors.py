@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .quote import PATH_CHARS, excerpt
+
 
 @dataclass(frozen=True)
 class Location:
@@ -30,7 +32,7 @@ class Location:
         if self.index is not None or self.layer:
             label = "layer" if self.index is None else f"layer {self.index}"
             if self.layer:
-                label += f" ({self.layer})"
+                label += f" ({excerpt(self.layer, PATH_CHARS)})"
             parts.append(label)
         return ": ".join(parts)
 

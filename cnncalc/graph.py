@@ -15,6 +15,7 @@ from .layers import LayerType, Window, numel, show_shape
 from .limits import MAX_DIMENSION
 from .report import DTYPE_BYTES, Merge, Report, Row, totals_of
 from .spec import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
+from .spec.nodes import OWN_NAME
 
 Shape = tuple[int, ...]
 # Per spatial dimension (size, jump, start) of the field of the first output element.
@@ -87,6 +88,8 @@ class Propagation:
             base = node.name or f"{node.type_name}{position}"
             for copy in range(node.repeat):
                 name = f"{prefix}{base}.{copy}" if node.repeat > 1 else f"{prefix}{base}"
+                if node.name == OWN_NAME:
+                    name = prefix[:-1]
                 shape, field = self.node(node, name, shape, field, trainable and node.trainable, plan)
         return shape, field, plan
 
@@ -230,6 +233,10 @@ def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:
             output, _, plan = run.sequence(model.layers, shape, field, "", True)
     except CnncalcError as exc:
         output, error = None, exc
+        if not run.rows:  # the first layer refused the input: say how it may have been meant
+            from .hints import with_input_hint
+
+            error = with_input_hint(exc, model, shape)
     return Report(
         model=model.name, source=model.source, input_shape=shape, output_shape=output,
         rows=run.rows, totals=totals_of(run.rows, shape, dtype), dtype=dtype, plan=plan,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
@@ -115,8 +115,10 @@ RowExtra = Callable[[Row], dict[str, Any]] | None
 
 
 def render_json(
-    report: Report, extra: RowExtra = None, top: dict[str, Any] | None = None
-) -> Iterator[str]:
+    report: Report, extra: RowExtra = None, top: dict[str, Any] | None = None,
+    objects: Iterable[dict[str, Any]] | None = None,
+) -> Iterator[str]:  # fmt: skip
+    """The report as JSON; ``objects`` replaces the rows' objects (folded views)."""
     head = {
         "model": report.model,
         "input_shape": list(report.input_shape),
@@ -126,10 +128,10 @@ def render_json(
     if top:
         head.update(top)
     yield json.dumps(head)[:-1] + ', "layers": ['
-    for i, row in enumerate(report.rows):
-        yield ("\n  " if i == 0 else ",\n  ") + json.dumps(
-            row_object(row, extra(row) if extra else None)
-        )
+    if objects is None:
+        objects = (row_object(row, extra(row) if extra else None) for row in report.rows)
+    for i, obj in enumerate(objects):
+        yield ("\n  " if i == 0 else ",\n  ") + json.dumps(obj)
     tail: dict[str, Any] = {"totals": totals_object(report)}
     if report.error is not None:
         tail["error"] = str(report.error)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from published import PUBLISHED  # re-exported: the figures these builders reproduce
+from published import PUBLISHED, gigas  # re-exported: the figures these builders reproduce
 from torch import nn
 
 Shape = tuple[int, ...]
@@ -327,6 +327,123 @@ def unet(in_channels: int = 1, num_classes: int = 2, base: int = 64, depth: int 
     )
 
 
+# ---- ConvNeXt ----------------------------------------------------------------------------
+class Permute(nn.Module):
+    """torchvision ``ops.misc.Permute``."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.permute(x, self.dims)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """torchvision ``convnext.LayerNorm2d``: LayerNorm over the channels of (N, C, H, W)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)
+
+
+class StochasticDepth(nn.Module):
+    """torchvision ``ops.StochasticDepth``: drops a sample's (``row``) or the batch's
+    (``batch``) residual branch with probability p in training; the identity in eval."""
+
+    def __init__(self, p: float, mode: str) -> None:
+        super().__init__()
+        if p < 0.0 or p > 1.0:
+            raise ValueError(f"drop probability has to be between 0 and 1, but got {p}")
+        if mode not in ["batch", "row"]:
+            raise ValueError(f"mode has to be either 'batch' or 'row', but got {mode}")
+        self.p = p
+        self.mode = mode
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0.0:
+            return x
+        survival_rate = 1.0 - self.p
+        size = [x.shape[0]] + [1] * (x.ndim - 1) if self.mode == "row" else [1] * x.ndim
+        noise = torch.empty(size, dtype=x.dtype, device=x.device).bernoulli_(survival_rate)
+        if survival_rate > 0.0:
+            noise.div_(survival_rate)
+        return x * noise
+
+
+class CNBlock(nn.Module):
+    """torchvision ``CNBlock``; ``layer_scale`` is a parameter of the block itself."""
+
+    def __init__(self, dim: int, layer_scale: float, stochastic_depth_prob: float) -> None:
+        super().__init__()
+        self.block = nn.Sequential(
+            nn.Conv2d(dim, dim, kernel_size=7, padding=3, groups=dim, bias=True),
+            Permute([0, 2, 3, 1]),
+            nn.LayerNorm(dim, eps=1e-6),
+            nn.Linear(in_features=dim, out_features=4 * dim, bias=True),
+            nn.GELU(),
+            nn.Linear(in_features=4 * dim, out_features=dim, bias=True),
+            Permute([0, 3, 1, 2]),
+        )
+        self.layer_scale = nn.Parameter(torch.ones(dim, 1, 1) * layer_scale)
+        self.stochastic_depth = StochasticDepth(stochastic_depth_prob, "row")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        result = self.layer_scale * self.block(x)
+        result = self.stochastic_depth(result)
+        result += x
+        return result
+
+
+class ConvNeXt(nn.Module):
+    """torchvision ``ConvNeXt``: stem, stages of CNBlocks with downsampling between them,
+    average pool and a LayerNorm2d + Linear head."""
+
+    def __init__(
+        self,
+        widths: tuple[int, ...] = (96, 192, 384, 768),
+        depths: tuple[int, ...] = (3, 3, 9, 3),
+        stochastic_depth_prob: float = 0.1,
+        layer_scale: float = 1e-6,
+        num_classes: int = 1000,
+    ) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.Sequential(
+                nn.Conv2d(3, widths[0], kernel_size=4, stride=4, padding=0, bias=True),
+                LayerNorm2d(widths[0], eps=1e-6),
+            )
+        ]
+        total_blocks, block_id = sum(depths), 0
+        for stage, (width, depth) in enumerate(zip(widths, depths, strict=True)):
+            blocks = []
+            for _ in range(depth):
+                p = stochastic_depth_prob * block_id / (total_blocks - 1.0)
+                blocks.append(CNBlock(width, layer_scale, p))
+                block_id += 1
+            layers.append(nn.Sequential(*blocks))
+            if stage + 1 < len(widths):
+                layers.append(
+                    nn.Sequential(
+                        LayerNorm2d(width, eps=1e-6),
+                        nn.Conv2d(width, widths[stage + 1], kernel_size=2, stride=2),
+                    )
+                )
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.classifier = nn.Sequential(
+            LayerNorm2d(widths[-1], eps=1e-6), nn.Flatten(1), nn.Linear(widths[-1], num_classes)
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.avgpool(self.features(x)))
+
+
+def convnext_tiny() -> nn.Module:
+    return ConvNeXt()
+
+
 # ---- the table the tests use -------------------------------------------------------------
 REFERENCE: dict[str, tuple[Callable[[], nn.Module], Shape]] = {
     "seed-lenet.yaml": (seed_lenet, (1, 32, 32)),
@@ -338,6 +455,7 @@ REFERENCE: dict[str, tuple[Callable[[], nn.Module], Shape]] = {
     "resnet50.yaml": (resnet50, (3, 224, 224)),
     "mobilenetv2.yaml": (mobilenet_v2, (3, 224, 224)),
     "unet.yaml": (unet, (1, 256, 256)),
+    "convnext_tiny.yaml": (convnext_tiny, (3, 224, 224)),
 }
 
 
@@ -372,7 +490,7 @@ def main() -> None:
             published = PUBLISHED[name]
             assert params == published["params"], (name, params)
             assert macs == published["macs"], (name, macs)
-            assert f"{round(macs / 1e9, 2):.2f}" == published["gmacs"], (name, macs)
+            assert gigas(macs, str(published["gmacs"])) == published["gmacs"], (name, macs)
 
 
 if __name__ == "__main__":

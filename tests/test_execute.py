@@ -28,6 +28,7 @@ CONFIG_FILES = sorted(p.name for p in CONFIGS.iterdir() if p.suffix in {".yaml",
 SMALL_INPUT = {
     "alexnet.yaml": "3x64x64", "vgg16.yaml": "3x64x64", "resnet18.yaml": "3x64x64",
     "resnet50.yaml": "3x64x64", "mobilenetv2.yaml": "3x64x64", "unet.yaml": "1x64x64",
+    "convnext_tiny.yaml": "3x64x64",
 }  # fmt: skip
 TINY = "conv2d(2, 3) -> relu"
 

@@ -149,6 +149,11 @@ def any_rank() -> st.SearchStrategy[str]:
         st.builds(lambda: inline_call("batchnorm")),
         st.builds(lambda p: inline_call("dropout", p), st.sampled_from([0.0, 0.5])),
         st.sampled_from(ACTIVATIONS),
+        st.builds(lambda dims: inline_call("permute", *dims), st.integers(2, 5).flatmap(lambda n: st.permutations(range(n)))),
+        st.builds(lambda a, b: inline_call("transpose", a, b), st.integers(-3, 3), st.integers(-3, 3)),
+        st.builds(lambda affine: inline_call("layernorm2d", elementwise_affine=affine), st.booleans()),
+        st.builds(lambda value: inline_call("layer_scale", value), st.sampled_from([1e-6, 0.5])),
+        st.builds(lambda p, mode: inline_call("drop_path", p, mode), st.sampled_from([0.0, 0.2, 1.0]), st.sampled_from(["row", "batch"])),
     )  # fmt: skip
 
 
@@ -308,6 +313,10 @@ def test_small_models_agree_with_pytorch(case: tuple[str, Shape, int]) -> None:
         ("adaptive_avgpool1d((None,))", (2, 5)),
         ("unflatten(2, (2, 2)) -> global_avgpool(keepdims=True)", (2, 4, 4, 4)),
         ("unflatten(2, (2, 2)) -> global_maxpool", (2, 4, 4, 4)),
+        # ConvNeXt's block: channels-last in the middle, layer scale and drop path at the end
+        ("residual(conv2d(4, 7, padding=3, groups=4) -> permute(0, 2, 3, 1) -> layernorm -> linear(16)"
+         " -> gelu -> linear(4) -> permute(0, 3, 1, 2) -> layer_scale -> drop_path(0.1))", (4, 9, 9)),
+        ("layernorm2d(1e-6) -> conv2d(6, 2, stride=2) -> transpose(1, -1) -> flatten -> layer_scale", (3, 4, 4)),
     ],
 )  # fmt: skip
 def test_known_cases_agree_with_pytorch(spec: str, sample: Shape) -> None:

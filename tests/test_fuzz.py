@@ -550,7 +550,7 @@ def alias_fanout(levels: int, fanout: int, leaf: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.mark.parametrize("leaf", ["relu", "{sequential: []}"])
+@pytest.mark.parametrize("leaf", ["relu", "{sequential: [relu]}"])
 def test_defined_blocks_that_multiply_entries(tmp_path: Path, leaf: str) -> None:
     # 10**9 entries by design: refused by MAX_ENTRIES (or MAX_LAYERS), quickly.
     path = tmp_path / "fanout.yaml"
@@ -562,6 +562,19 @@ def test_defined_blocks_that_multiply_entries(tmp_path: Path, leaf: str) -> None
 
 
 def test_empty_blocks_repeated_past_any_count() -> None:
+    # An empty block is refused; repeated past any count, the expansion limit answers first,
+    # at once, before anything is expanded.
     spec = "250000 * (250000 * (250000 * sequential())) -> relu"
-    report = analyse(load_model(spec, (3, 8, 8)))
-    assert [row.type for row in report.rows] == ["relu"]
+    started = time.monotonic()
+    with pytest.raises(CnncalcError) as caught:
+        load_model(spec, (3, 8, 8))
+    assert str(caught.value) == (
+        "inline spec: the model expands to more than 250,000 layers after repeat "
+        "(limit MAX_LAYERS)"
+    )
+    assert time.monotonic() - started < SECONDS_PER_CASE
+    report = analyse(load_model("2 * (3 * sequential()) -> relu", (3, 8, 8)))
+    assert str(report.error) == (
+        "inline spec: layer 1 (sequential1.0.sequential1.0.sequential1): "
+        "sequential needs at least one layer"
+    )

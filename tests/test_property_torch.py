@@ -142,3 +142,72 @@ def test_upsample_scale_matches_torch(nd, sizes, factor, mode) -> None:
     spec = inline_call("upsample", scale_factor=factor, mode=mode)
     expected = torch_shape(lambda: nn.Upsample(scale_factor=factor, mode=mode), shape)
     assert cnncalc_shape(spec, shape) == expected, repro(spec, shape)
+
+
+@st.composite
+def reorder_cases(draw):
+    """A random shape with permute dims or transpose dims, mostly valid, sometimes off by
+    a length, a repeat or a range."""
+    rank = draw(st.integers(1, 5))
+    shape = (draw(st.integers(1, 3)), *draw(st.tuples(*[st.integers(1, 5)] * (rank - 1))))
+    if draw(st.booleans()):
+        dims = draw(st.permutations(range(rank)))
+        dims = [d - rank if draw(st.booleans()) else d for d in dims]
+        if draw(st.integers(0, 3)) == 0:  # a wrong length, a repeat or a dim out of range
+            dims = draw(st.lists(st.integers(-rank - 1, rank), min_size=max(1, rank - 1), max_size=rank + 1))
+        return "permute", tuple(dims), shape
+    return "transpose", (draw(st.integers(-rank - 1, rank)), draw(st.integers(-rank - 1, rank))), shape
+
+
+@given(reorder_cases())
+def test_permute_and_transpose_match_torch(case) -> None:
+    kind, dims, shape = case
+    spec = inline_call(kind, *dims)
+    method = torch.Tensor.permute if kind == "permute" else torch.Tensor.transpose
+
+    class Reorder(nn.Module):
+        def forward(self, x):
+            return method(x, *dims)
+
+    assert cnncalc_shape(spec, shape) == torch_shape(Reorder, shape), repro(spec, shape)
+
+
+@given(
+    st.integers(2, 5),
+    st.integers(1, 6),
+    st.one_of(st.none(), st.integers(1, 6)),
+    st.sampled_from(["layernorm2d", "layer_scale"]),
+)
+def test_channel_layers_match_torch(rank, channels, given_channels, kind) -> None:
+    """layernorm2d and layer_scale on (N, C, ...) of any rank, with the channel count given
+    or inferred: shape or refusal, and params, as torch's own LayerNorm over the channels
+    and torchvision's (C, 1, ..., 1) scale."""
+    shape = (2, channels, *[3] * (rank - 2))
+    inferred = {"layernorm2d": "normalized_shape", "layer_scale": "num_channels"}[kind]
+    spec = inline_call(kind, **({} if given_channels is None else {inferred: given_channels}))
+    c = channels if given_channels is None else given_channels
+
+    class Reference(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.norm = nn.LayerNorm(c) if kind == "layernorm2d" else None
+            self.scale = nn.Parameter(torch.ones(c, *[1] * (rank - 2))) if kind == "layer_scale" else None
+
+        def forward(self, x):
+            if self.norm is not None:
+                return self.norm(x.movedim(1, -1)).movedim(-1, 1)
+            return self.scale * x
+
+    expected = torch_shape(Reference, shape)
+    if kind == "layer_scale" and c != channels and 1 in (c, channels):
+        # torch broadcasts a (c, 1, ...) scale against one channel, or a single factor over
+        # every channel; cnncalc refuses a num_channels that is not the input's, as it
+        # does for every size it infers
+        assert expected != REFUSED
+        expected = REFUSED
+    assert cnncalc_shape(spec, shape) == expected, repro(spec, shape)
+    if expected != REFUSED:
+        from cnncalc import analyse, load_model
+
+        params = analyse(load_model(spec, input_shape=shape[1:]), batch=2).totals.params
+        assert params == sum(p.numel() for p in Reference().parameters()), repro(spec, shape)

@@ -191,7 +191,7 @@ def test_define_with_params_and_nested_scopes(tmp_path) -> None:
          "model.yaml:3: layer 1 (a1.linear1): ${v}: unknown parameter 'v' (parameters: w)"),
         ("a: {params: {w: 1}, layers: [{linear: '${w / 2}'}]}", "a",
          "model.yaml:3: layer 1 (a1.linear1): ${w / 2}: unexpected '/'; only parameter names, "
-         "integers, + - * // and parentheses are allowed"),
+         "integers (digits 0-9), + - * // and parentheses are allowed"),
         ("a: {params: {w: 1}, layers: [{linear: '${w // 0}'}]}", "a",
          "model.yaml:3: layer 1 (a1.linear1): ${w // 0}: division by zero"),
         ("a: {params: {w: 1}, layers: [{linear: '${__import__}'}]}", "a",

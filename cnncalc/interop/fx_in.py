@@ -357,11 +357,36 @@ def argument(node: Any, position: int, name: str, default: Any) -> Any:
 
 def merge(kind: str) -> Any:
     def make(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
+        if kind == "mul" and len(node.args) == 2:
+            scale = layer_scale(t, node, sources)
+            if scale is not None:
+                return scale
         if len(sources) != 2 or len(node.args) != 2:
             raise t.refuse(f"call {kind}", "with a constant has no layer type; only tensors computed from the input merge")
         return kind, None
 
     return make
+
+
+def layer_scale(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any] | None:
+    """``self.gamma * x`` with a learnable (C, 1, …, 1) parameter: ConvNeXt's layer scale."""
+    import torch
+
+    params = [a for a in node.args if getattr(a, "op", None) == "get_attr"]
+    computed = [a for a in sources if getattr(a, "op", None) != "get_attr"]
+    if len(params) != 1 or len(computed) != 1:
+        return None
+    value = t.values.get(params[0])
+    shape = t.shape_of(computed[0])
+    if not isinstance(value, torch.Tensor) or len(shape) < 3:
+        return None
+    dims = list(value.shape)
+    while len(dims) > len(shape) - 1 and dims[:1] == [1]:
+        dims.pop(0)
+    if dims != [shape[1]] + [1] * (len(shape) - 2):
+        return None
+    sources.remove(params[0])
+    return "layer_scale", None
 
 
 def cat(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:

@@ -878,7 +878,28 @@ class Reader:
         self.merge("add", args)
 
     def op_Mul(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
+        computed = [v for v in args if isinstance(v, Activation)]
+        constant = [v for v in args if v is not None and not isinstance(v, Activation)]
+        if len(computed) == 1 and len(constant) == 1 and self.per_channel(constant[0], computed[0]):
+            self.emit("layer_scale", self.scale_init(constant[0]), computed)  # learnable (C, 1, …)
+            return
         self.merge("mul", args)
+
+    def per_channel(self, value: Weight | Const, x: Activation) -> bool:
+        """Whether a constant has the shape of a per-channel scale of ``x``: (C, 1, …, 1)."""
+        dims = list(value.dims)
+        while len(dims) > len(x.shape) - 1 and dims[0] == 1:
+            dims.pop(0)
+        channels = x.shape[1] if len(x.shape) > 1 else 0
+        return len(x.shape) >= 3 and dims == [channels] + [1] * (len(x.shape) - 2) and channels > 1
+
+    def scale_init(self, value: Weight | Const) -> dict[str, Any] | None:
+        """``init_value`` where all the scales are one number (as they start); else none."""
+        try:
+            values = set(self.constant(value, "scale").values)
+        except OnnxError:
+            return None
+        return {"init_value": float(f"{values.pop():.6g}")} if len(values) == 1 else None
 
     def op_Concat(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         if any(not isinstance(v, Activation) for v in args):

@@ -63,6 +63,8 @@ class Writer:
         self.helpers: set[str] = set()
         self.uses_torch = False
         self.uses_functional = False
+        self.uses_any = False
+        self.library: dict[str, str] = {}  # class name -> source copied from cnncalc
 
     # ---- constructors ------------------------------------------------------------------
     def constructor(self, row: Row) -> str:
@@ -83,6 +85,13 @@ class Writer:
             return f"nn.Sequential({inner})"
         if cls.__module__.startswith("torch.nn"):
             return f"nn.{cls.__name__}({constructor_arguments(module)})"
+        if cls.__module__.endswith("layers.torch_modules") and cls.__name__ not in HELPERS:
+            self.library_class(cls)
+            if cls.__name__ == "LayerScale":  # it keeps only the tensor it made
+                scale = module.scale
+                init = float(scale.detach().reshape(-1)[0]) if scale.numel() else 0.0
+                return f"LayerScale({scale.shape[0]}, {scale.dim() + 1}, {init!r})"
+            return f"{cls.__name__}({constructor_arguments(module)})"
         if cls.__name__ == "Reshape":
             self.helpers.add("Reshape")
             self.uses_torch = True
@@ -92,6 +101,18 @@ class Writer:
             self.uses_torch = self.uses_functional = True
             return f"Pad({tuple(module.pads)!r}, {module.mode!r}, {module.value!r})"
         raise SpecError(f"row {row.index} ({row.name}): no code for the module {cls.__name__}")
+
+    def library_class(self, cls: type) -> None:
+        """A module class of cnncalc's own (ConvNeXt's LayerNorm2d, layer scale …), copied
+        into the code, so that it needs only torch."""
+        import inspect
+
+        if cls.__name__ in self.library:
+            return
+        source = inspect.getsource(cls).replace("functional.", "F.")
+        self.uses_functional = self.uses_functional or "F." in source
+        self.uses_any = self.uses_any or "Any" in source
+        self.library[cls.__name__] = source
 
     # ---- the tree ----------------------------------------------------------------------
     @staticmethod
@@ -292,12 +313,15 @@ def pytorch_code(report: Report) -> str:
         f"{report.totals.params:,} parameters, {report.totals.macs:,} MACs at this input.",
         '"""',
         "",
-        "import torch",
     ]
+    if writer.uses_any:
+        header += ["from typing import Any", ""]
+    header += ["import torch"]
     if writer.uses_functional:
         header.append("import torch.nn.functional as F")
     header += ["from torch import nn", "", "", ""]
     body = [HELPERS[name] for name in sorted(writer.helpers)]
+    body += [writer.library[name] for name in sorted(writer.library)]
     body += [writer.classes[name] for name in order]
     footer = (
         'if __name__ == "__main__":\n'

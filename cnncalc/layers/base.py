@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import Location, ShapeError, SpecError
+from ..quote import excerpt, quote
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -98,6 +99,9 @@ class LayerType:
     flops_per_element: ClassVar[int] = 0
     receptive: ClassVar[str] = "pointwise"  # "pointwise" | "window" | "reset"
     _validator: ClassVar[Any] = None
+    # Set by the spec builder where a short-form call reads differently from the same call
+    # pasted from PyTorch (``conv2d(3, 16, 3)``): a ``spec.pytorch_signatures.Reading``.
+    pasted: Any = None
 
     def __init__(self, args: Arguments) -> None:
         self.args = args
@@ -114,7 +118,7 @@ class LayerType:
         cls, positional: list[Any], keywords: dict[str, Any], spelled: str | None = None
     ) -> LayerType:
         """Validate a spec entry's arguments; a SpecError names the argument at fault."""
-        label = spelled or cls.type_name
+        label = excerpt(spelled or cls.type_name)
         values = {cls.keyword_aliases.get(k, k): v for k, v in keywords.items()}
         if cls.variadic and positional:
             positional = [positional[0] if len(positional) == 1 else list(positional)]
@@ -149,7 +153,7 @@ class LayerType:
             close = difflib.get_close_matches(field, known + list(cls.keyword_aliases), 1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             message = (
-                f"{label} has no argument {field!r}{hint}; it takes "
+                f"{label} has no argument {quote(field)}{hint}; it takes "
                 f"{', '.join(known) if known else 'no arguments'}"
             )
         else:

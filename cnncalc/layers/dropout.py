@@ -1,12 +1,12 @@
-"""Dropout. Inference (what cnncalc computes and ``execute`` runs) passes the input through:
-no parameters, no FLOPs."""
+"""Dropout and stochastic depth. Inference (what cnncalc computes and ``execute`` runs)
+passes the input through: no parameters, no FLOPs."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from .base import LayerType, Shape
-from .fields import Bool, Float
+from .fields import Bool, Choice, Float
 
 RANKS = {
     "dropout": (tuple(range(1, 12)), "any"),
@@ -43,3 +43,29 @@ LAYERS: list[type[LayerType]] = [
         ("dropout3d", "Dropout3d"),
     )
 ]  # fmt: skip
+
+
+class StochasticDepth(LayerType):
+    """torchvision's ``ops.StochasticDepth(p, mode)`` (timm's ``DropPath``): in training it
+    drops the whole residual branch of a sample (mode ``row``) or of the batch (``batch``)
+    with probability p; at inference it is the identity. torchvision requires mode; the
+    default here is ``row``, what ConvNeXt, EfficientNet and timm use."""
+
+    type_name = "stochastic_depth"
+    aliases = ("drop_path",)
+    family = "regularisation"
+    positional = ("p", "mode")
+    keyword_aliases = {"drop_prob": "p"}
+    fields = {"p": (Float(0.0, 1.0), ...), "mode": (Choice("row", "batch"), "row")}
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.require_rank(shape, tuple(range(1, 12)), "any")
+        return shape
+
+    def to_torch(self, shape: Shape) -> Any:
+        from .torch_modules import StochasticDepth as StochasticDepthModule
+
+        return StochasticDepthModule(self.args.p, self.args.mode)
+
+
+LAYERS.append(StochasticDepth)

@@ -8,10 +8,12 @@ never one per union member.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..limits import MAX_DIMENSION
+from ..quote import excerpt, quote
 
 if TYPE_CHECKING:  # pragma: no cover
     from pydantic_core import PydanticCustomError
@@ -29,14 +31,14 @@ def _fail(message: str, **context: Any) -> PydanticCustomError:
 def _show(value: Any) -> str:
     """A value as the spec would write it: ``'same'``, ``[3, 3]``, ``true``, ``null``."""
     if isinstance(value, str):
-        return repr(value)
+        return quote(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if value is None:
         return "null"
     if isinstance(value, list | tuple):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value)
+        return excerpt("[" + ", ".join(_show(v) for v in value) + "]")
+    return excerpt(str(value))
 
 
 def check_int(value: Any, minimum: int | None = None, maximum: int | None = None) -> int:
@@ -84,12 +86,26 @@ def OptionalBool() -> Any:
     return _validator(check, bool | None)
 
 
+EXPONENT_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)[eE][-+]?[0-9]+\Z")
+"""A number in exponent form (``1e-5``, ``1E-5``, ``+1e5``, ``1.0e5``): YAML 1.1, which
+PyYAML follows, reads these as text (its floats need a dot and a signed exponent)."""
+
+
+def exponent_number(value: Any) -> Any:
+    """``value`` as a float where it is text in exponent form, else ``value`` itself. Only
+    where a float is expected: an integer argument never takes ``1e3``."""
+    if isinstance(value, str) and len(value) <= 40 and EXPONENT_NUMBER.match(value):
+        return float(value)
+    return value
+
+
 def Float(
     minimum: float | None = None, maximum: float | None = None, allow_none: bool = False
 ) -> Any:
     def check(value: Any) -> float | None:
         if value is None and allow_none:
             return None
+        value = exponent_number(value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise _fail(f"must be a number, got {_show(value)}")
         if value != value or value in (float("inf"), float("-inf")):
@@ -143,7 +159,7 @@ def Padding(nd: int, words: Sequence[str] = PADDING_WORDS, minimum: int | None =
                 return value.lower()
             raise _fail(
                 f"must be an integer, a list of {nd} integers or one of "
-                f"{', '.join(words)}, got {value!r}"
+                f"{', '.join(words)}, got {quote(value)}"
             )
         return int_tuple(value, nd, minimum)
 
@@ -171,7 +187,7 @@ def FloatOrFloats() -> Any:
     def check(value: Any) -> float | tuple[float, ...]:
         items = value if isinstance(value, list | tuple) else [value]
         out = []
-        for v in items:
+        for v in map(exponent_number, items):
             if isinstance(v, bool) or not isinstance(v, int | float) or not v == v:
                 raise _fail(f"must be a number or a list of numbers, got {_show(value)}")
             if v <= 0 or v == float("inf"):

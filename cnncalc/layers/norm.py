@@ -203,6 +203,46 @@ class LayerNorm(LayerType):
         return nn.LayerNorm(self.normalized(shape), a.eps, a.elementwise_affine, a.bias)
 
 
+class LayerNorm2d(LayerType):
+    """ConvNeXt's ``LayerNorm2d`` (torchvision): ``nn.LayerNorm`` over the channel
+    dimension of (N, C, ...), each position normalised across its C values; normalized_shape
+    is inferred from the channels. torchvision's class takes (N, C, H, W) only; this one
+    also takes (N, C) and (N, C, L) or more spatial dimensions.
+
+    params 2·C with elementwise_affine (C without bias); FLOPs as layernorm's."""
+
+    type_name = "layernorm2d"
+    family = "normalisation"
+    inferred = "normalized_shape"
+    positional = ("eps", "elementwise_affine", "bias")
+    keyword_aliases = KERAS_NORM_KEYWORDS
+    fields = {
+        "normalized_shape": (OptionalInt(1), None),
+        "eps": (Float(0.0), 1e-5),
+        "elementwise_affine": (Bool(), True),
+        "bias": (Bool(), True),
+    }
+
+    def output_shape(self, shape: Shape) -> Shape:
+        self.require_rank(shape, tuple(range(2, 12)), "(N, C, ...)")
+        self.check_inferred(self.args.normalized_shape, shape[1], "channels")
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        if not self.args.elementwise_affine:
+            return 0
+        return shape[1] * (2 if self.args.bias else 1)
+
+    def flops(self, shape: Shape, out: Shape) -> int:
+        return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+
+    def to_torch(self, shape: Shape) -> Any:
+        from .torch_modules import LayerNorm2d as LayerNorm2dModule
+
+        a = self.args
+        return LayerNorm2dModule(shape[1], a.eps, a.elementwise_affine, a.bias)
+
+
 def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...]) -> type:
     attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
     cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
@@ -219,4 +259,5 @@ LAYERS: list[type[LayerType]] = [
     ),
     GroupNorm,
     LayerNorm,
+    LayerNorm2d,
 ]  # fmt: skip

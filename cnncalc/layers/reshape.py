@@ -1,6 +1,7 @@
 """Layers that move elements without arithmetic: flatten, unflatten, reshape, zero padding,
-pixel shuffle, upsampling. No parameters; FLOPs zero except interpolating upsampling
-(3 per output element per spatial dimension: a subtract, a multiply and an add)."""
+pixel shuffle, upsampling, permute and transpose. No parameters; FLOPs zero except
+interpolating upsampling (3 per output element per spatial dimension: a subtract, a
+multiply and an add)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from math import prod
 from typing import Any
 
 from ..limits import MAX_DIMENSION
+from ..quote import quote
 from .base import FlatShape, LayerType, Shape, show_shape
 from .conv import dims
 from .fields import (
@@ -137,14 +139,14 @@ def _keras_pad_list(value: Any, nd: int) -> tuple[int, ...]:
         return (check_int(value, 0),) * (2 * nd)
     if len(value) != nd:
         raise _fail(
-            f"must be one integer or a list of {nd} entries (one per spatial dimension), got {value!r}"
+            f"must be one integer or a list of {nd} entries (one per spatial dimension), got {quote(value)}"
         )
     pairs = []
     for entry in value:
         if isinstance(entry, list | tuple):
             if len(entry) != 2:
                 raise _fail(
-                    f"each entry must be an integer or a (before, after) pair, got {entry!r}"
+                    f"each entry must be an integer or a (before, after) pair, got {quote(entry)}"
                 )
             pairs.append((check_int(entry[0], 0), check_int(entry[1], 0)))
         else:
@@ -370,6 +372,89 @@ class KerasUpSamplingNd(LayerType):
         )
 
 
+class Permute(LayerType):
+    """``x.permute(*dims)``: output dim i is input dim ``dims[i]``. ``dims`` names every
+    dimension, the batch included (``permute(0, 2, 3, 1)`` makes (N, C, H, W) channels-last);
+    negative dims count from the end, as in PyTorch.
+
+    The receptive field carries over where the permutation keeps every dim from 2 on in
+    place; otherwise the spatial dimensions are no longer dims 2, ... and it is n/a."""
+
+    type_name = "permute"
+    family = "reordering"
+    variadic = "dims"
+    fields = {"dims": (IntList(min_length=1), ...)}
+
+    @property
+    def receptive(self) -> str:  # type: ignore[override]
+        rank = len(self.args.dims)
+        kept = all(d % rank == i for i, d in enumerate(self.args.dims) if i >= 2)
+        return "pointwise" if kept else "reset"
+
+    def order(self, shape: Shape) -> tuple[int, ...]:
+        """``dims`` with negatives resolved; refuses what ``torch.permute`` refuses."""
+        dims, rank = self.args.dims, len(shape)
+        if len(dims) != rank:
+            hint = ""
+            if len(dims) == rank - 1 and sorted(dims) == list(range(1, rank)):
+                # Keras's Permute counts from 1 and leaves the batch out.
+                hint = f" (Keras's Permute({tuple(dims)}) is permute{(0, *dims)})"
+            raise self.fail(
+                f"dims {list(dims)} has {len(dims)} entr{'y' if len(dims) == 1 else 'ies'} "
+                f"but the input {show_shape(shape)} "
+                f"has {rank} dimensions, the batch included{hint}"
+            )
+        order = tuple(normalise_dim(self, d, rank, "dim") for d in dims)
+        repeated = sorted({d for d in order if order.count(d) > 1})
+        if repeated:
+            raise self.fail(
+                f"dims {list(dims)} is not a permutation of 0..{rank - 1}: dim "
+                f"{', '.join(map(str, repeated))} appears more than once"
+            )
+        return order
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return tuple(shape[d] for d in self.order(shape))
+
+    def to_torch(self, shape: Shape) -> Any:
+        from .torch_modules import Permute as PermuteModule
+
+        return PermuteModule(tuple(self.args.dims))
+
+
+class Transpose(LayerType):
+    """``x.transpose(dim0, dim1)``: the two dimensions swap; negative dims count from the
+    end, as in PyTorch.
+
+    The receptive field carries over where dims 2, ... stay in place (dim0 and dim1 both 0
+    or 1, or equal); otherwise it is n/a. A swap of dims 0 and 1 written with negative
+    dims is not recognised as one: the rank is not known until the input is."""
+
+    type_name = "transpose"
+    family = "reordering"
+    positional = ("dim0", "dim1")
+    fields = {"dim0": (Int(), ...), "dim1": (Int(), ...)}
+
+    @property
+    def receptive(self) -> str:  # type: ignore[override]
+        a = self.args
+        kept = a.dim0 == a.dim1 or (0 <= a.dim0 < 2 and 0 <= a.dim1 < 2)
+        return "pointwise" if kept else "reset"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        rank = len(shape)
+        first = normalise_dim(self, self.args.dim0, rank, "dim0")
+        second = normalise_dim(self, self.args.dim1, rank, "dim1")
+        out = list(shape)
+        out[first], out[second] = shape[second], shape[first]
+        return tuple(out)
+
+    def to_torch(self, shape: Shape) -> Any:
+        from .torch_modules import Transpose as TransposeModule
+
+        return TransposeModule(self.args.dim0, self.args.dim1)
+
+
 def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...] = ()) -> type:
     attrs = {
         "nd": nd,
@@ -391,4 +476,6 @@ LAYERS: list[type[LayerType]] = [
     PixelUnshuffle,
     Upsample,
     *(_variant(KerasUpSamplingNd, f"upsampling{n}d", n) for n in (1, 2, 3)),
+    Permute,
+    Transpose,
 ]

@@ -1,8 +1,10 @@
 """From entry data (a YAML ``layers:`` list, or what the inline parser makes) to nodes.
 
 Handles the entry forms (bare name, ``TYPE: ARGS`` with a mapping, list, scalar or inline
-call), ``name``/``repeat``/``trainable``, the three blocks, Keras's ``Activation``, and the
-expansion of defined blocks with ``${...}`` substitution in the scope of their caller.
+call), ``name``/``repeat``/``trainable``, the three blocks, Keras's ``Activation`` and
+``activation=`` (``keras_activation``), PyTorch constructors pasted with ``nn.``
+(``pytorch_signatures``), and the expansion of defined blocks with ``${...}`` substitution in
+the scope of their caller.
 """
 
 from __future__ import annotations
@@ -15,9 +17,12 @@ from ..errors import CnncalcError, LimitError, Location, SpecError
 from ..layers import LayerType, find_type
 from ..layers.activation import ACTIVATION_NAMES
 from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
+from ..quote import excerpt, quote
 from .expressions import substitute
 from .inline import Call
-from .nodes import BlockNode, FailedNode, LayerNode, Node
+from .keras_activation import split_activation
+from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node
+from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class
 
 META_KEYS = ("name", "repeat", "trainable")
 BLOCK_KINDS = ("sequential", "residual", "parallel")
@@ -75,6 +80,35 @@ def freeze(value: Any) -> Hashable:
     if isinstance(value, Call):
         return (Call, freeze(value.positional), freeze(value.keywords))
     return (type(value), value)
+
+
+def with_activation(node: LayerNode, activation: LayerNode) -> BlockNode:
+    """A layer and its Keras activation: rows NAME and NAME.activation."""
+    node.name, activation.name = OWN_NAME, "activation"
+    return BlockNode(
+        type_name=node.type_name, name=None, kind="sequential", branches=[[node, activation]],
+        rows=2,
+    )  # fmt: skip
+
+
+def checked_name(name: Any) -> str:
+    """A ``name:`` as given: text, never a number, boolean or null (YAML reads ``name: 5``
+    as a number, and PyTorch's module names are strings)."""
+    if isinstance(name, str) and name != "":
+        return name
+    if isinstance(name, int | float) and not isinstance(name, bool):
+        raise SpecError(f'name must be a string, got the number {name}; quote it ("{name}")')
+    words = {True: "true", False: "false", None: "null"}
+    shown = words[name] if isinstance(name, bool) or name is None else quote(name)
+    raise SpecError(f"name must be a non-empty string, got {shown}")
+
+
+def require_layers(entries: Any, what: str, advice: str = "") -> Any:
+    """A block's list of entries, refused when it is empty or null: a block that holds no
+    layer computes nothing, and is nearly always a slip (YAML and inline alike)."""
+    if entries is None or (isinstance(entries, list) and not entries):
+        raise SpecError(f"{what} needs at least one layer{advice}")
+    return entries
 
 
 class Builder:
@@ -160,32 +194,29 @@ class Builder:
             return entry.strip(), None, {}
         if not isinstance(entry, dict):
             raise SpecError(
-                f"a layer entry is a name or a mapping, got {type(entry).__name__} {entry!r}"[:200]
+                f"a layer entry is a name or a mapping, got {type(entry).__name__} {quote(entry)}"
             )
         keys = [k for k in entry if k not in META_KEYS]
         if not keys:
-            raise SpecError("entry has no layer type, only " + ", ".join(map(str, entry)))
+            raise SpecError("entry has no layer type, only " + excerpt(", ".join(map(str, entry))))
         if len(keys) > 1:
             raise SpecError(
-                f"entry has more than one layer type ({', '.join(map(str, keys))}); "
+                f"entry has more than one layer type ({excerpt(', '.join(map(str, keys)))}); "
                 "start each layer with its own '- '"
             )
         if not isinstance(keys[0], str):
-            raise SpecError(f"layer type must be a name, got {keys[0]!r}")
+            raise SpecError(f"layer type must be a name, got {quote(keys[0])}")
         return keys[0], entry[keys[0]], {k: entry[k] for k in META_KEYS if k in entry}
 
     def meta_name(self, meta: dict[str, Any]) -> str | None:
-        name = meta.get("name")
-        if name is None:
+        if "name" not in meta:
             return None
-        if isinstance(name, bool) or not isinstance(name, str | int) or str(name) == "":
-            raise SpecError(f"name must be a non-empty string, got {name!r}")
-        return str(name)
+        return checked_name(meta["name"])
 
     def meta_repeat(self, meta: dict[str, Any]) -> int:
         repeat = meta.get("repeat", 1)
         if isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1:
-            raise SpecError(f"repeat must be an integer >= 1, got {repeat!r}")
+            raise SpecError(f"repeat must be an integer >= 1, got {quote(repeat)}")
         if repeat > MAX_REPEAT:
             raise LimitError(f"repeat {repeat:,} is above {MAX_REPEAT:,} (limit MAX_REPEAT)")
         return repeat
@@ -193,7 +224,7 @@ class Builder:
     def meta_trainable(self, meta: dict[str, Any]) -> bool:
         trainable = meta.get("trainable", True)
         if not isinstance(trainable, bool):
-            raise SpecError(f"trainable must be true or false, got {trainable!r}")
+            raise SpecError(f"trainable must be true or false, got {quote(trainable)}")
         return trainable
 
     # ---- the kinds of node ----------------------------------------------------------------
@@ -205,7 +236,7 @@ class Builder:
         stack: tuple[str, ...],
         line: int | None,
     ) -> Node:
-        kind = type_key.lower()
+        kind = "sequential" if is_sequential(type_key) else type_key.lower()
         if kind in BLOCK_KINDS:
             return self.block(kind, args, params, stack, line)
         if type_key in self.defines:
@@ -213,10 +244,17 @@ class Builder:
         args = resolve(args, params)
         if kind == "activation":
             return self.keras_activation(args)
+        if torch_class(type_key) is not None:  # nn.Conv2d(3, 16, 3): PyTorch's signature
+            pasted_type, arguments = pytorch_layer(type_key, args)
+            return self.layer(pasted_type, arguments, type_key)
         layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
-        return self.layer(layer_type, args, type_key)
+        args, activation = split_activation(layer_type, args)
+        node = self.layer(layer_type, args, type_key)
+        if activation is None:
+            return node
+        return with_activation(node, self.layer(activation, None, activation.type_name))
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
         try:
@@ -243,8 +281,18 @@ class Builder:
             positional, keywords = [args], {}
         for key in keywords:
             if not isinstance(key, str):
-                raise SpecError(f"{spelled} argument names must be text, got {key!r}")
-        return layer_type.from_arguments(positional, keywords, spelled)
+                raise SpecError(f"{excerpt(spelled)} argument names must be text, got {quote(key)}")
+        short_form = bool(positional) and torch_class(spelled) is None
+        try:
+            layer = layer_type.from_arguments(positional, keywords, spelled)
+        except SpecError as exc:  # linear(4096, 10): perhaps a PyTorch line, pasted
+            reading = pytorch_reading(layer_type, positional, keywords, spelled) if short_form else None
+            if reading is None:
+                raise
+            raise SpecError(f"{exc.message}; {reading.advice}", exc.location) from None
+        if short_form:
+            layer.pasted = pytorch_reading(layer_type, positional, keywords, spelled)
+        return layer
 
     def keras_activation(self, args: Any) -> LayerNode:
         if isinstance(args, Call):
@@ -255,7 +303,7 @@ class Builder:
         if layer_type is None or layer_type.type_name not in ACTIVATION_NAMES:
             raise SpecError(
                 f"activation takes the name of an activation ({', '.join(ACTIVATION_NAMES)}), "
-                f"got {args!r}"
+                f"got {quote(args)}"
             )
         return self.layer(layer_type, None, args)
 
@@ -270,7 +318,7 @@ class Builder:
         if kind == "sequential":
             if isinstance(args, dict) and set(args) <= {"layers"}:
                 args = args.get("layers", [])
-            branches = [self.nodes(args, params, stack, line)]
+            branches = [self.nodes(require_layers(args, "sequential"), params, stack, line)]
             merge = None
         else:
             branches, merge = self.branches(kind, args, params, stack, line)
@@ -294,19 +342,27 @@ class Builder:
             raise SpecError(f"{kind} takes a mapping with {', '.join(allowed)}")
         unknown = [k for k in args if k not in allowed]
         if unknown:
-            raise SpecError(f"{kind} has no key {unknown[0]!r}; it takes {', '.join(allowed)}")
+            raise SpecError(f"{kind} has no key {quote(unknown[0])}; it takes {', '.join(allowed)}")
         merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), params)
         if not isinstance(merge, str) or merge.lower() not in MERGES:
-            raise SpecError(f"{kind} merge must be one of {', '.join(MERGES)}, got {merge!r}")
+            raise SpecError(f"{kind} merge must be one of {', '.join(MERGES)}, got {quote(merge)}")
         if kind == "residual":
             if "body" not in args:
                 raise SpecError("residual needs a body")
-            body = self.nodes(args["body"] or [], params, stack, line)
+            body = require_layers(
+                args["body"], "residual body", " (a shortcut left out is the identity)"
+            )
+            body = self.nodes(body, params, stack, line)
             shortcut = self.nodes(args.get("shortcut") or [], params, stack, line)
             return [body, shortcut], merge.lower()
         raw = args.get("branches")
         if not isinstance(raw, list) or len(raw) < 2:
             raise SpecError("parallel needs branches: a list of at least 2 lists of layers")
+        if all(b is None or b == [] for b in raw):  # an empty branch passes x through
+            raise SpecError(
+                "parallel needs a branch with at least one layer (an empty branch is the "
+                "identity, and a block of identities computes nothing)"
+            )
         return [self.nodes(b or [], params, stack, line) for b in raw], merge.lower()
 
     def use(
@@ -328,12 +384,12 @@ class Builder:
         if not isinstance(args, dict):
             raise SpecError(
                 f"{define.name} takes its parameters as a mapping "
-                f"({', '.join(define.params) or 'it has none'}), got {args!r}"
+                f"({', '.join(define.params) or 'it has none'}), got {quote(args)}"
             )
         unknown = [k for k in args if k not in define.params]
         if unknown:
             known = ", ".join(define.params) or "none"
-            raise SpecError(f"{define.name} has no parameter {unknown[0]!r} (parameters: {known})")
+            raise SpecError(f"{define.name} has no parameter {quote(unknown[0])} (parameters: {known})")
         scope = {**define.params, **args}
         children = self.nodes(define.layers, scope, (*stack, define.name), define.line)
         rows = sum(n.rows for n in children)
@@ -351,6 +407,6 @@ class Builder:
             names = known_names() + list(self.defines) + list(BLOCK_KINDS)
             close = difflib.get_close_matches(type_key.lower(), names, 1, 0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            message = f"unknown layer type {type_key!r}{hint}; `cnncalc layers` lists them"
+            message = f"unknown layer type {quote(type_key)}{hint}; `cnncalc layers` lists them"
             self.unknown[type_key] = message
         return message

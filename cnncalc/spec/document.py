@@ -8,7 +8,8 @@ from typing import Any
 from ..errors import LimitError, Location, SpecError
 from ..layers import find_type
 from ..limits import MAX_DIMENSION, MAX_LAYERS
-from .build import BLOCK_KINDS, Builder, Define
+from ..quote import quote
+from .build import BLOCK_KINDS, Builder, Define, checked_name
 from .nodes import Model, collector_paused
 
 TOP_KEYS = ("name", "input", "define", "layers")
@@ -20,7 +21,7 @@ def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
     if isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[x×,]", value.strip().lower())]
         if not all(p.isascii() and p.isdigit() for p in parts):
-            raise SpecError(f"{what} must look like 3x224x224 or 3,224,224, got {value!r}")
+            raise SpecError(f"{what} must look like 3x224x224 or 3,224,224, got {quote(value)}")
         for p in parts:  # refused before int(), which is slow on (and refuses) huge numbers
             if len(p.lstrip("0")) > len(str(MAX_DIMENSION)):
                 raise LimitError(
@@ -30,15 +31,15 @@ def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
     elif isinstance(value, int) and not isinstance(value, bool):
         value = [value]
     if not isinstance(value, list | tuple) or not value:
-        raise SpecError(f"{what} must be a list of sizes like [3, 224, 224], got {value!r}")
-    if len(value) > 5:
+        raise SpecError(f"{what} must be a list of sizes like [3, 224, 224], got {quote(value)}")
+    if len(value) > 4:
         raise SpecError(
             f"{what} has {len(value)} dimensions; one sample is [F], [C, L], [C, H, W] or "
             "[C, D, H, W] (the batch comes from --batch)"
         )
     for size in value:
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise SpecError(f"{what} sizes must be integers >= 1, got {size!r} in {list(value)}")
+            raise SpecError(f"{what} sizes must be integers >= 1, got {quote(size)} in {quote(list(value))}")
         if size > MAX_DIMENSION:
             raise LimitError(f"{what} size {size} is above {MAX_DIMENSION:,} (limit MAX_DIMENSION)")
     return tuple(value)
@@ -53,16 +54,18 @@ def parse_defines(raw: Any, source: str) -> dict[str, Define]:
     for name, body in raw.items():
         where = Location(source=source, line=getattr(body, "line", None) or getattr(raw, "line", None))
         if not isinstance(name, str) or not IDENTIFIER.match(name):
-            raise SpecError(f"define name {name!r} must be a plain identifier", where)
+            raise SpecError(f"define name {quote(name)} must be a plain identifier", where)
         if find_type(name) is not None or name.lower() in BLOCK_KINDS or name.lower() == "activation":
-            raise SpecError(f"define name {name!r} is already a layer type", where)
+            raise SpecError(f"define name {quote(name)} is already a layer type", where)
         if isinstance(body, list):
             body = {"layers": body}
         if not isinstance(body, dict) or "layers" not in body:
             raise SpecError(f"define {name} needs layers (and optional params)", where)
+        if body["layers"] is None or body["layers"] == []:
+            raise SpecError(f"define {name} needs at least one layer", where)
         extra = [k for k in body if k not in ("params", "layers")]
         if extra:
-            raise SpecError(f"define {name} has no key {extra[0]!r}; it takes params and layers", where)
+            raise SpecError(f"define {name} has no key {quote(extra[0])}; it takes params and layers", where)
         params = body.get("params") or {}
         if not isinstance(params, dict) or not all(
             isinstance(k, str) and IDENTIFIER.match(k) for k in params
@@ -83,12 +86,15 @@ def build_model(document: Any, source: str) -> Model:
     unknown = [k for k in document if k not in TOP_KEYS]
     if unknown:
         raise SpecError(
-            f"unknown top-level key {unknown[0]!r}; a model file has {', '.join(TOP_KEYS)}",
+            f"unknown top-level key {quote(unknown[0])}; a model file has {', '.join(TOP_KEYS)}",
             Location(source=source),
         )
-    name = document.get("name")
-    if name is not None and not isinstance(name, str | int | float):
-        raise SpecError(f"name must be text, got {name!r}", Location(source=source))
+    name = None
+    if "name" in document:
+        try:
+            name = checked_name(document["name"])
+        except SpecError as exc:
+            raise exc.with_location(source=source, line=getattr(document, "line", None)) from None
     input_shape = None
     if document.get("input") is not None:
         try:
@@ -98,7 +104,7 @@ def build_model(document: Any, source: str) -> Model:
     if "layers" not in document:
         raise SpecError("the model has no layers", Location(source=source))
     defines = parse_defines(document.get("define"), source)
-    return make_model(document["layers"], defines, source, None if name is None else str(name), input_shape)
+    return make_model(document["layers"], defines, source, name, input_shape)
 
 
 def make_model(

@@ -10,10 +10,16 @@ from typing import Any
 
 from ..errors import LimitError, SpecError
 from ..limits import MAX_INT_DIGITS, MAX_NESTING
+from ..quote import excerpt, quote
 
 PLACEHOLDER = re.compile(r"\$\{([^{}]*)\}")
-TOKEN = re.compile(r"\s*(?:(\d+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
+TOKEN = re.compile(r"\s*(?:([0-9]+)|([A-Za-z_][A-Za-z0-9_]*)|(//|[-+*()]))")
 BOUND = 10**MAX_INT_DIGITS
+
+
+def _shown(text: str) -> str:
+    """An expression as the error repeats it: ``${width * 2}``, bounded."""
+    return "${" + excerpt(text) + "}"
 
 
 class _Parser:
@@ -32,15 +38,20 @@ class _Parser:
             match = TOKEN.match(stripped, at)
             if not match:
                 bad = stripped[at:].lstrip()[:1]
+                what = (
+                    f"{quote(bad)} (U+{ord(bad):04X}) is not an ASCII digit"
+                    if bad.isdigit() or bad.isdecimal()
+                    else f"unexpected {quote(bad)}"
+                )
                 raise SpecError(
-                    f"${{{text}}}: unexpected {bad!r}; only parameter names, integers, "
+                    f"{_shown(text)}: {what}; only parameter names, integers (digits 0-9), "
                     "+ - * // and parentheses are allowed"
                 )
             number, name, op = match.groups()
             if number is not None:
                 if len(number.lstrip("0")) > MAX_INT_DIGITS:
                     raise LimitError(
-                        f"${{{text}}}: integer {number[:20]}... has more than "
+                        f"{_shown(text)}: integer {number[:20]}... has more than "
                         f"{MAX_INT_DIGITS} digits (limit MAX_INT_DIGITS)"
                     )
                 tokens.append(("int", int(number)))
@@ -57,14 +68,14 @@ class _Parser:
     def take(self) -> tuple[str, Any]:
         token = self.peek()
         if token is None:
-            raise SpecError(f"${{{self.text}}}: the expression ends too early")
+            raise SpecError(f"{_shown(self.text)}: the expression ends too early")
         self.pos += 1
         return token
 
     def bounded(self, value: int) -> int:
         if abs(value) >= BOUND:
             raise LimitError(
-                f"${{{self.text}}}: a result exceeds {MAX_INT_DIGITS} digits "
+                f"{_shown(self.text)}: a result exceeds {MAX_INT_DIGITS} digits "
                 "(limit MAX_INT_DIGITS)"
             )
         return value
@@ -76,7 +87,7 @@ class _Parser:
             return self.lookup(self.tokens[0][1])  # a lone name may hold any value
         value = self.sum()
         if self.peek() is not None:
-            raise SpecError(f"${{{self.text}}}: unexpected {self.peek()[1]!r}")  # type: ignore[index]
+            raise SpecError(f"{_shown(self.text)}: unexpected {quote(self.peek()[1])}")  # type: ignore[index]
         return value
 
     def sum(self) -> int:
@@ -94,7 +105,7 @@ class _Parser:
             right = self.unary()
             if token[1] == "//":
                 if right == 0:
-                    raise SpecError(f"${{{self.text}}}: division by zero")
+                    raise SpecError(f"{_shown(self.text)}: division by zero")
                 value = value // right
             else:
                 value = self.bounded(value * right)
@@ -116,7 +127,7 @@ class _Parser:
             found = self.lookup(value)
             if isinstance(found, bool) or not isinstance(found, int):
                 raise SpecError(
-                    f"${{{self.text}}}: parameter {value} is {found!r}, not an integer"
+                    f"{_shown(self.text)}: parameter {value} is {quote(found)}, not an integer"
                 )
             return found
         if value == "(":
@@ -127,15 +138,15 @@ class _Parser:
                 )
             inner = self.sum()
             if self.take()[1] != ")":
-                raise SpecError(f"${{{self.text}}}: expected ')'")
+                raise SpecError(f"{_shown(self.text)}: expected ')'")
             self.depth -= 1
             return inner
-        raise SpecError(f"${{{self.text}}}: unexpected {value!r}")
+        raise SpecError(f"{_shown(self.text)}: unexpected {quote(value)}")
 
     def lookup(self, name: str) -> Any:
         if name not in self.params:
             known = ", ".join(sorted(self.params)) or "none here"
-            raise SpecError(f"${{{self.text}}}: unknown parameter {name!r} (parameters: {known})")
+            raise SpecError(f"{_shown(self.text)}: unknown parameter {quote(name)} (parameters: {known})")
         return self.params[name]
 
 

@@ -12,6 +12,9 @@ Grammar::
     call   := NAME "(" [arg ("," arg)* [","]] ")"
     arg    := NAME "=" value | value           # a chain where the block takes a body
     value  := INT | FLOAT | STRING | NAME | "(" [value ("," value)*] ")" | "[" ... "]"
+
+``nn.Sequential(...)`` (or ``torch.nn.Sequential``) is a block like ``sequential(...)``; alone,
+it is the model itself. Numbers are ASCII digits only, as in YAML.
 """
 
 from __future__ import annotations
@@ -22,12 +25,14 @@ from typing import Any
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_INLINE_CHARS, MAX_INT_DIGITS, MAX_NESTING
+from ..quote import excerpt, quote
+from .pytorch_signatures import is_sequential
 
 SOURCE = "inline spec"
 TOKEN = re.compile(
     r"""\s*(?:
       (?P<arrow>->)
-    | (?P<number>[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?)
+    | (?P<number>[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+|[0-9]+)(?:[eE][-+]?[0-9]+)?)
     | (?P<string>"[^"\\\n]*"|'[^'\\\n]*')
     | (?P<name>[A-Za-z_](?:[A-Za-z0-9_.]|-(?!>))*)
     | (?P<punct>[()\[\],=*])
@@ -62,12 +67,24 @@ def tokenise(text: str) -> list[Token]:
         match = TOKEN.match(text, at)
         if not match or match.end() == at:
             column = len(text) - len(text[at:].lstrip()) + 1
-            raise _error(f"unexpected character {text[column - 1]!r}", column)
+            raise _error(unexpected_character(text[column - 1]), column)
         kind = match.lastgroup or ""
         start = match.start(kind) + 1
         tokens.append(Token(kind, match.group(kind), start))
         at = match.end()
     return tokens
+
+
+def unexpected_character(char: str) -> str:
+    """The message for a character no token starts with; a digit other than 0-9 (Arabic-Indic
+    ``٣``, full-width ``４``, which Python's ``int()`` would take) is named as such, since
+    YAML and the inline form read numbers in ASCII digits only."""
+    if char.isdigit() or char.isdecimal():
+        return (
+            f"unexpected character {char!r} (U+{ord(char):04X}): numbers are written with "
+            "the ASCII digits 0-9"
+        )
+    return f"unexpected character {char!r}"
 
 
 def _error(message: str, column: int | None) -> SpecError:
@@ -93,7 +110,7 @@ class _Parser:
     def expect(self, text: str) -> Token:
         token = self.peek()
         if token is None or token.text != text:
-            found = f"{token.text!r}" if token else "the end"
+            found = quote(token.text) if token else "the end"
             raise _error(f"expected {text!r}, found {found}", token.column if token else len(self.text) + 1)
         self.pos += 1
         return token
@@ -117,7 +134,10 @@ class _Parser:
         chain = self.chain()
         if self.peek() is not None:
             token = self.peek()
-            raise _error(f"unexpected {token.text!r}; layers are joined with '->'", token.column)  # type: ignore[union-attr]
+            raise _error(f"unexpected {quote(token.text)}; layers are joined with '->'", token.column)  # type: ignore[union-attr]
+        only = chain[0] if len(chain) == 1 else None
+        if is_sequential(self.tokens[0].text) and isinstance(only, dict) and list(only) == ["sequential"] and only["sequential"]:
+            return only["sequential"]  # a pasted nn.Sequential(...) is the model itself
         return chain
 
     def chain(self) -> list[Any]:
@@ -144,7 +164,7 @@ class _Parser:
         if self.at("("):
             return {"sequential": self.group()}
         if token.kind != "name":
-            raise _error(f"expected a layer name, found {token.text!r}", token.column)
+            raise _error(f"expected a layer name, found {quote(token.text)}", token.column)
         self.pos += 1
         if not self.at("("):
             return token.text
@@ -161,17 +181,17 @@ class _Parser:
     def call(self, name: str) -> dict[str, Any]:
         self.expect("(")
         self.nest()
-        is_block = name.lower() in BLOCKS
+        is_block = name.lower() in BLOCKS or is_sequential(name)
         positional: list[Any] = []
         keywords: dict[str, Any] = {}
         while not self.at(")"):
             token = self.peek()
             if token is None:
-                raise _error(f"{name}( is never closed", len(self.text) + 1)
+                raise _error(f"{excerpt(name)}( is never closed", len(self.text) + 1)
             if token.kind == "name" and (nxt := self.peek(1)) and nxt.text == "=":
                 self.pos += 2
                 if token.text in keywords:
-                    raise _error(f"{name} got {token.text} twice", token.column)
+                    raise _error(f"{excerpt(name)} got {excerpt(token.text)} twice", token.column)
                 body_keyword = is_block and token.text in ("shortcut", "body")
                 keywords[token.text] = self.chain() if body_keyword else self.value()
             else:
@@ -187,17 +207,17 @@ class _Parser:
     def expect_separator(self, name: str) -> None:
         token = self.peek()
         if token is None:
-            raise _error(f"{name}( is never closed: expected ')'", len(self.text) + 1)
+            raise _error(f"{excerpt(name)}( is never closed: expected ')'", len(self.text) + 1)
         if token.text != ",":
             raise _error(
-                f"expected ',' or ')' in the arguments of {name}, found {token.text!r}",
+                f"expected ',' or ')' in the arguments of {excerpt(name)}, found {quote(token.text)}",
                 token.column,
             )
         self.pos += 1
 
     def entry(self, name: str, positional: list[Any], keywords: dict[str, Any]) -> dict[str, Any]:
         meta = {k: keywords.pop(k) for k in META if k in keywords}
-        kind = name.lower()
+        kind = "sequential" if is_sequential(name) else name.lower()
         if kind == "sequential":
             return {"sequential": [layer for body in positional for layer in body], **meta}
         if kind == "residual":
@@ -234,7 +254,7 @@ class _Parser:
             return token.text[1:-1]
         if token.kind == "name":
             return WORDS.get(token.text.lower(), token.text)
-        raise _error(f"expected a value, found {token.text!r}", token.column)
+        raise _error(f"expected a value, found {quote(token.text)}", token.column)
 
     def integer(self, token: Token) -> int:
         digits = token.text.lstrip("+-").lstrip("0")
@@ -244,7 +264,7 @@ class _Parser:
                 Location(source=SOURCE, column=token.column),
             )
         if token.kind != "number" or any(c in token.text for c in ".eE"):
-            raise _error(f"expected an integer, found {token.text!r}", token.column)
+            raise _error(f"expected an integer, found {quote(token.text)}", token.column)
         return int(token.text)
 
 

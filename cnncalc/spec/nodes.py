@@ -14,6 +14,10 @@ from dataclasses import dataclass, field
 from ..errors import CnncalcError
 from ..layers import LayerType
 
+OWN_NAME = ""
+"""The name of a block's child whose row takes the block's own name, as a layer does beside
+its Keras activation (``conv2d1``, ``conv2d1.activation``); never a name a spec can give."""
+
 
 @dataclass(eq=False)
 class Node:

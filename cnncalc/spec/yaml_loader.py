@@ -29,6 +29,7 @@ from yaml.resolver import Resolver
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES, MAX_INT_DIGITS, MAX_NESTING, MAX_YAML_ALIASES
+from ..quote import quote
 
 try:
     from yaml import CSafeLoader as EventLoader
@@ -108,7 +109,7 @@ class _Scalars:
         except (ValueError, ArithmeticError, yaml.YAMLError) as exc:
             kind = tag.rsplit(":", 1)[-1]
             raise SpecError(
-                f"cannot read {event.value[:40]!r} as {kind}: {exc}".split("\n")[0], _where(event)
+                f"cannot read {quote(event.value)} as {kind}: {exc}".split("\n")[0], _where(event)
             ) from None
         if tag == INT_TAG and abs(value) >= 10**MAX_INT_DIGITS:
             raise self.too_long(event)
@@ -148,7 +149,7 @@ class _Builder:
         if kind is yaml.ScalarEvent:
             tag, value = self.scalars.value(event)
             if tag in KEY_ONLY_TAGS and not self.at_key():
-                raise SpecError(f"{event.value!r} is only allowed as a mapping key", _where(event))
+                raise SpecError(f"{quote(event.value)} is only allowed as a mapping key", _where(event))
             self.register(event.anchor, value, 0, event)
             self.add(value, 0, event, merge=tag == MERGE_TAG)
         elif kind is yaml.MappingStartEvent:
@@ -242,7 +243,7 @@ class _Builder:
             return
         container = top.value
         if key in container:
-            raise SpecError(f"duplicate key {key!r}", Location(line=top.key_line))
+            raise SpecError(f"duplicate key {quote(key)}", Location(line=top.key_line))
         container[key] = value
 
     # ---- anchors and aliases --------------------------------------------------------------

@@ -360,6 +360,30 @@ def execute_overhead(results: Results, repeats: int, env: dict[str, str]) -> Non
     results.add(Figure("execute", "confirmation overhead over a bare forward pass", (checked / bare - 1) * 100, "%", 20))
 
 
+DRAW_FLOOR = [PYTHON, "-c", "import click, yaml, pydantic_core"]
+
+
+def drawing(results: Results, repeats: int, env: dict[str, str], workdir: Path) -> None:
+    header("draw: whole process against its dependency floor; time against rows")
+    svg = str(workdir / "x.svg")
+    runs = alternate({"floor": DRAW_FLOOR, "draw": [*CNNCALC, "draw", RESNET50, "-o", svg]}, repeats, env)
+    floor, seconds = median_seconds(runs["floor"]), median_seconds(runs["draw"])
+    results.note(f"floor `python -c \"import click, yaml, pydantic_core\"`: {floor * 1000:.0f} ms")
+    results.add(Figure("draw", f"draw resnet50 -o x.svg: {seconds * 1000:.0f} ms, x floor", seconds / floor, "x", 1.6))
+    commands = {}
+    for layers in (1_000, 10_000):
+        path = workdir / f"draw{layers}.yaml"
+        path.write_text(explicit_yaml(layers))
+        commands[f"chain {layers}"] = [*CNNCALC, "draw", str(path), "--depth", "all", "-o", svg]
+        commands[f"blocks {layers}"] = [*CNNCALC, "draw", "--input", "16x32x32", repeat_inline(layers), "--depth", "all", "-o", svg]
+    timed = {name: median_seconds(r) for name, r in alternate(commands, max(1, repeats // 3), env).items()}
+    for form in ("chain", "blocks"):
+        results.note(f"{form}: 1,000 rows {timed[f'{form} 1000']:.2f} s, 10,000 rows {timed[f'{form} 10000']:.2f} s")
+        ratio = timed[f"{form} 10000"] / timed[f"{form} 1000"]
+        results.add(Figure("draw", f"draw --depth all, {form}: time 10,000 / time 1,000 rows", ratio, "x", 12))
+
+
+
 EXPORT_SCRIPT = """
 import sys, warnings
 warnings.simplefilter("ignore")
@@ -409,7 +433,7 @@ def onnx_in(results: Results, repeats: int, env: dict[str, str], workdir: Path) 
         results.note("onnx-tool is not installed (pip install onnx-tool): no peer figure")
 
 
-SECTIONS = ("cold", "layer", "parse", "scale", "memory", "peers", "execute", "onnx")
+SECTIONS = ("cold", "layer", "parse", "scale", "memory", "peers", "execute", "draw", "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -431,6 +455,7 @@ def main(argv: list[str] | None = None) -> int:
             "memory": lambda: memory(results, env),
             "peers": lambda: peers(results, 3 if args.quick else 5, env),
             "execute": lambda: execute_overhead(results, 5 if args.quick else 15, env),
+            "draw": lambda: drawing(results, repeats, env, Path(work)),
             "onnx": lambda: onnx_in(results, 5 if args.quick else 15, env, Path(work)),
         }
         for name in SECTIONS:

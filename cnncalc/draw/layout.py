@@ -1,0 +1,440 @@
+"""A layered layout of the rows at one depth: boxes on a grid of ranks (top to bottom) and
+lanes (left to right), edges routed through the gaps between them.
+
+- Rank: an input is rank 0; a box is one rank below the lowest of the boxes it reads.
+- Lane: a box takes its first source's lane when it is that source's first consumer, the
+  next lane to the right otherwise (a branch), moving further right while the lane is
+  taken at its rank. A box's width is its lane's, so no two boxes overlap.
+- Edges: an edge from one rank to the next runs down into the gap below its source, along
+  a horizontal track there, and down into its target. A longer edge (a skip) leaves
+  through the gap below its source to a vertical track in the gap between two lanes,
+  which no box occupies, and enters through the gap above its target. Tracks are given
+  first-fit per gap, so edges do not run on top of each other and never cross a box.
+- Frames: each open block is a rectangle around its boxes, its name at the top; gaps grow
+  to hold the frame borders and names.
+Every step is linear in boxes and edges, except the first-fit of tracks, linear in edges
+times the tracks of one gap.
+"""
+
+from __future__ import annotations
+
+import bisect
+from dataclasses import dataclass
+
+from ..graphview import INPUT, model_inputs, model_outputs
+from ..render import dims_text, human, shape_text
+from ..views import Line, Node, Tree, closed_lines, external_sources, tree_lines
+
+FONT = 11  # px, monospace, box text
+EDGE_FONT = 10  # px, edge labels
+FRAME_FONT = 11
+CHAR = 0.62  # a monospace character's advance, in font sizes (conservative)
+LINE = 15  # px between text lines in a box
+PAD = 8  # px inside a box, each side
+LABEL_ZONE = 16  # px under a box for its output shape
+TRACK = 7  # px between parallel tracks
+FRAME_PAD = 8  # px between a frame and what it holds, each side
+FRAME_HEAD = 18  # px above a frame's contents for its name
+MIN_LANE = 150  # px
+
+
+def text_width(text: str, size: float = FONT) -> float:
+    return len(text) * CHAR * size
+
+
+@dataclass(slots=True)
+class Box:
+    """A row (or ×N copies), or a model input or output."""
+
+    kind: str  # "row" | "input" | "output"
+    texts: list[tuple[str, str]]  # (class, text), one a line: type, name, arguments, counts
+    names: list[str]
+    sources: list[int]  # indexes of the boxes it reads
+    shape: str  # the shape of what it produces
+    macs: int = 0
+    line: Line | None = None
+    rank: int = 0
+    lane: int = 0
+    x: float = 0
+    y: float = 0
+    w: float = 0
+    h: float = 0
+    consumers: int = 0
+    inputs_drawn: int = 0  # in-edges placed so far, to spread their entry points
+
+
+@dataclass(slots=True)
+class Edge:
+    points: list[tuple[float, float]]
+    skip: bool  # routed through a gap between lanes
+
+
+@dataclass(slots=True)
+class Label:
+    text: str
+    x: float  # start of the baseline
+    y: float
+    size: float
+    cls: str
+
+
+@dataclass(slots=True)
+class Frame:
+    name: str
+    label: str
+    x: float
+    y: float
+    w: float
+    h: float
+    depth: int
+
+
+@dataclass
+class Diagram:
+    width: float
+    height: float
+    boxes: list[Box]
+    edges: list[Edge]
+    frames: list[Frame]
+    labels: list[Label]  # edge labels (shapes)
+    depth: int | None
+    top: float = 0  # where the drawing starts below the legend
+    max_macs: int = 0
+
+
+# ---- boxes --------------------------------------------------------------------------------
+def arguments(line: Line, tree: Tree) -> str:
+    """A row's key arguments: the window (kernel, stride, padding, dilation where not 1)
+    and the channels or features it maps; a block's layer count."""
+    node = line.node
+    row = node.row
+    if row is None:
+        count = line.total("layers")
+        return f"{count} layer" + ("" if count == 1 else "s") + (" in all" if len(line.copies) > 1 else "")
+    parts = []
+    w = row.window
+    if w is not None:
+        parts.append("k" + dims_text(w.kernel))
+        if any(s != 1 for s in w.stride):
+            parts.append("s" + dims_text(w.stride))
+        if any(w.pad_left) or any(w.pad_right):
+            parts.append("p" + dims_text(w.pad_left) + ("" if w.pad_left == w.pad_right else "+"))
+        if any(d != 1 for d in w.dilation):
+            parts.append("d" + dims_text(w.dilation))
+    shapes = row.input_shapes or (row.input_shape,)
+    cin, cout = shapes[0][1:2], row.output_shape[1:2]
+    if row.input_shapes and len(row.input_shapes) > 1:
+        parts.append(" + ".join(str(s[1]) if len(s) > 1 else "?" for s in row.input_shapes) + f" → {cout[0] if cout else '?'}")
+    elif cin and cout and cin != cout:
+        parts.append(f"{cin[0]} → {cout[0]}")
+    return " ".join(parts)
+
+
+def row_box(line: Line, tree: Tree) -> Box:
+    node: Node = line.node
+    count = len(line.copies)
+    kind = "block" if node.is_block else node.row.type  # type: ignore[union-attr]
+    names = line.names
+    name = names[0] if count == 1 else f"{names[0]} … {names[-1]}"
+    head = kind + (f"  ×{count}" if count > 1 else "")
+    params, macs = line.total("params"), line.total("macs")
+    figures = f"params {human(params)}" + (f" · MACs {human(macs)}" if macs else "")
+    texts = [("type", head), ("name", name)]
+    args = arguments(line, tree)
+    if args:
+        texts.append(("args", args))
+    texts.append(("figures", figures))
+    shape = shape_text(tree.report.rows[line.copies[-1].last].output_shape)
+    return Box("row", texts, names, [], shape, macs=macs, line=line)
+
+
+def make_boxes(tree: Tree, depth: int | None) -> list[Box]:
+    """Inputs, then one box a line in execution order, then outputs; sources resolved."""
+    report = tree.report
+    boxes: list[Box] = []
+    by_input: dict[str, int] = {}
+    for name, shape in model_inputs(report):
+        by_input[name] = len(boxes)
+        texts = [("type", "input")] + ([("name", name)] if name != INPUT else [])
+        boxes.append(Box("input", texts + [("figures", shape_text(shape))], [], [], shape_text(shape)))
+    owner = [0] * len(report.rows)
+    for line in closed_lines(tree, depth):
+        index = len(boxes)
+        box = row_box(line, tree)
+        for copy in line.copies:
+            for position in range(copy.first, copy.last + 1):
+                owner[position] = index
+        seen: list[int] = []
+        for copy in line.copies:
+            for source in external_sources(tree, copy):
+                at = by_input.get(source, 0) if isinstance(source, str) else owner[source]
+                if at != index and at not in seen:
+                    seen.append(at)
+        box.sources = seen
+        boxes.append(box)
+    for name, shape in model_outputs(report):
+        position = next((i for i in range(len(report.rows) - 1, -1, -1) if report.rows[i].name == name), None)
+        if position is None:
+            continue
+        boxes.append(Box("output", [("type", "output"), ("figures", shape_text(shape))], [],
+                         [owner[position]], shape_text(shape)))  # fmt: skip
+    for box in boxes:
+        box.w = max([text_width(t) + 2 * PAD for _, t in box.texts] + [MIN_LANE])
+        box.h = len(box.texts) * LINE + 2 * PAD - 4
+        for s in box.sources:
+            boxes[s].consumers += 1
+    for box in boxes:  # room beside the out-stub for the shape label
+        if box.consumers:
+            box.w = max(box.w, 2 * (text_width(box.shape, EDGE_FONT) + 12))
+    return boxes
+
+
+# ---- grid ---------------------------------------------------------------------------------
+def place(boxes: list[Box]) -> int:
+    """Ranks and lanes; returns the number of lanes."""
+    taken: dict[int, set[int]] = {}
+    continued: set[int] = set()
+    next_input_lane = 0
+    lanes = 1
+    for box in boxes:
+        if not box.sources:
+            box.rank, preferred = 0, next_input_lane
+            next_input_lane += 1
+        else:
+            box.rank = 1 + max(boxes[s].rank for s in box.sources)
+            first = box.sources[0]
+            if first in continued:
+                preferred = boxes[first].lane + 1
+            else:
+                preferred = boxes[first].lane
+                continued.add(first)
+        used = taken.setdefault(box.rank, set())
+        lane = preferred
+        while lane in used:
+            lane += 1
+        used.add(lane)
+        box.lane = lane
+        lanes = max(lanes, lane + 1)
+    return lanes
+
+
+@dataclass
+class Route:
+    """An edge before coordinates: which gaps and tracks it uses."""
+
+    source: int
+    target: int
+    below: int  # the rank gap under the source (gap r lies between ranks r and r + 1)
+    below_track: int = -1
+    channel: int = -1  # the lane gap of a skip (gap c lies left of lane c)
+    channel_track: int = -1
+    above: int = -1  # the rank gap above the target, for a skip
+    above_track: int = -1
+    entry: float = 0.5  # where it enters the target, as a share of its width
+
+
+class Tracks:
+    """First-fit tracks of one gap. A track holds disjoint intervals, kept sorted, so a
+    look-up is a bisection."""
+
+    def __init__(self) -> None:
+        self.held: list[tuple[list[float], list[float]]] = []  # per track: starts, ends
+
+    def take(self, start: float, end: float) -> int:
+        lo, hi = min(start, end), max(start, end)
+        for t, (starts, ends) in enumerate(self.held):
+            at = bisect.bisect_left(starts, lo)
+            if (at == 0 or ends[at - 1] < lo) and (at == len(starts) or starts[at] > hi):
+                starts.insert(at, lo)
+                ends.insert(at, hi)
+                return t
+        self.held.append(([lo], [hi]))
+        return len(self.held) - 1
+
+
+def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, Tracks]]:
+    """Every edge's gaps and tracks, in lane units for horizontal extents (a lane's centre
+    is lane + 0.5, the gap left of lane c is at c)."""
+    rank_gaps: dict[int, Tracks] = {}
+    lane_gaps: dict[int, Tracks] = {}
+    taken: dict[tuple[int, int], bool] = {}
+    for box in boxes:
+        taken[(box.rank, box.lane)] = True
+    out: list[Route] = []
+    skips: list[Route] = []
+    for t, box in enumerate(boxes):
+        n = len(box.sources)
+        for k, s in enumerate(box.sources):
+            src = boxes[s]
+            entry = (k + 1) / (n + 1)
+            route = Route(s, t, src.rank, entry=entry)
+            straight_column = src.lane == box.lane and all(
+                not taken.get((r, box.lane)) for r in range(src.rank + 1, box.rank)
+            )
+            if box.rank == src.rank + 1 or straight_column:
+                if not (src.lane == box.lane and n == 1):
+                    route.below_track = rank_gaps.setdefault(src.rank, Tracks()).take(
+                        src.lane + 0.5, box.lane + entry
+                    )
+                elif box.rank > src.rank + 1:
+                    route.below = -1  # a straight line down an empty column
+                out.append(route)
+                continue
+            lo, hi = sorted((src.lane, box.lane))
+            route.channel = hi + 1 if lo == hi else lo + 1
+            skips.append(route)
+            route.below_track = rank_gaps.setdefault(src.rank, Tracks()).take(
+                src.lane + 0.5, route.channel
+            )
+            route.above = box.rank - 1
+            route.above_track = rank_gaps.setdefault(route.above, Tracks()).take(
+                route.channel, box.lane + entry
+            )
+            out.append(route)
+    # the shortest skips nearest the boxes, so nested skips do not cross
+    for route in sorted(skips, key=lambda r: (r.above - r.below, r.below)):
+        route.channel_track = lane_gaps.setdefault(route.channel, Tracks()).take(
+            route.below, route.above + 1
+        )
+    return out, rank_gaps, lane_gaps
+
+
+# ---- frames -------------------------------------------------------------------------------
+def frame_nodes(tree: Tree, depth: int | None, boxes: list[Box]) -> dict[int, tuple[Node, list[int]]]:
+    """Each open block (by id) with the boxes inside it."""
+    holders: dict[int, tuple[Node, list[int]]] = {}
+    for line in tree_lines(tree, depth):
+        if line.open:
+            holders[id(line.node)] = (line.node, [])
+    for i, box in enumerate(boxes):
+        if box.line is None:
+            continue
+        parent = box.line.node.parent
+        while parent is not None and parent is not tree.root:
+            if id(parent) in holders:
+                holders[id(parent)][1].append(i)
+            parent = parent.parent
+    return {k: v for k, v in holders.items() if v[1]}
+
+
+def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
+    """Boxes, edges, frames and labels with coordinates, the drawing starting at ``top``."""
+    boxes = make_boxes(tree, depth)
+    lanes = place(boxes)
+    ranks = 1 + max((b.rank for b in boxes), default=0)
+    edge_routes, rank_gaps, lane_gaps = routes(boxes)
+    holders = frame_nodes(tree, depth, boxes)
+
+    # frame nesting: how many frames start (end) at each rank, stacked
+    levels: dict[int, int] = {}
+    for key, (node, _) in holders.items():
+        level, parent = 0, node.parent
+        while parent is not None:
+            if id(parent) in holders:
+                level += 1
+            parent = parent.parent
+        levels[key] = level
+    deepest_frame = 1 + max(levels.values(), default=-1)
+    head_room = [0] * (ranks + 1)
+    foot_room = [0] * (ranks + 1)
+    head_count: dict[int, int] = {}
+    foot_count: dict[int, int] = {}
+    for _, inside in holders.values():
+        first = min(boxes[i].rank for i in inside)
+        last = max(boxes[i].rank for i in inside)
+        head_count[first] = head_count.get(first, 0) + 1
+        foot_count[last] = foot_count.get(last, 0) + 1
+    for r in range(ranks + 1):
+        head_room[r] = min(head_count.get(r, 0), deepest_frame)
+        foot_room[r] = min(foot_count.get(r, 0), deepest_frame)
+
+    # lane widths and x positions
+    lane_w = [MIN_LANE] * lanes
+    for box in boxes:
+        lane_w[box.lane] = max(lane_w[box.lane], box.w)
+    frame_side = FRAME_PAD * deepest_frame
+    gap_w = []
+    for c in range(lanes + 1):
+        tracks = len(lane_gaps[c].held) if c in lane_gaps else 0
+        gap_w.append(2 * frame_side + tracks * TRACK + 24)
+    lane_x = []
+    x = 10.0
+    for c in range(lanes):
+        x += gap_w[c]
+        lane_x.append(x)
+        x += lane_w[c]
+    width = x + gap_w[lanes] + 10
+
+    def gap_x(c: int) -> float:
+        """The left edge of gap c's tracks (after the frames of the lane on its left)."""
+        start = lane_x[c] - gap_w[c] if c < lanes else lane_x[lanes - 1] + lane_w[lanes - 1]
+        return start + frame_side + 12
+
+    # rank heights and y positions
+    rank_h = [0.0] * ranks
+    for box in boxes:
+        rank_h[box.rank] = max(rank_h[box.rank], box.h)
+    rank_y = []
+    gap_tracks_y = []
+    y = top + 10 + FRAME_HEAD * head_room[0]
+    for r in range(ranks):
+        rank_y.append(y)
+        y += rank_h[r]
+        tracks = len(rank_gaps[r].held) if r in rank_gaps else 0
+        below_start = y + LABEL_ZONE + FRAME_PAD * foot_room[r]
+        gap_tracks_y.append(below_start + 6)
+        y = below_start + tracks * TRACK + 12 + FRAME_HEAD * head_room[r + 1]
+    height = y + 10
+
+    for box in boxes:  # tops aligned along a rank, where the edges enter
+        box.w = lane_w[box.lane]
+        box.x = lane_x[box.lane]
+        box.y = rank_y[box.rank]
+
+    edges: list[Edge] = []
+    for route in edge_routes:
+        src, dst = boxes[route.source], boxes[route.target]
+        sx, sy = src.x + src.w / 2, src.y + src.h
+        tx, ty = dst.x + dst.w * route.entry, dst.y
+        if route.channel < 0:
+            if route.below_track < 0:
+                edges.append(Edge([(sx, sy), (sx, ty)], False))
+            else:
+                gy = gap_tracks_y[route.below] + route.below_track * TRACK
+                edges.append(Edge([(sx, sy), (sx, gy), (tx, gy), (tx, ty)], False))
+            continue
+        cx = gap_x(route.channel) + route.channel_track * TRACK
+        y1 = gap_tracks_y[route.below] + route.below_track * TRACK
+        y2 = gap_tracks_y[route.above] + route.above_track * TRACK
+        edges.append(Edge([(sx, sy), (sx, y1), (cx, y1), (cx, y2), (tx, y2), (tx, ty)], True))
+
+    labels = [
+        Label(box.shape, box.x + box.w / 2 + 6, box.y + box.h + 12, EDGE_FONT, "shape")
+        for box in boxes if box.consumers
+    ]  # fmt: skip
+
+    frames: list[Frame] = []
+    extent: dict[int, list[float]] = {}
+    for key, (_, inside) in holders.items():
+        extent[key] = [
+            min(boxes[i].x for i in inside), min(boxes[i].y for i in inside),
+            max(boxes[i].x + boxes[i].w for i in inside),
+            max(boxes[i].y + boxes[i].h + (LABEL_ZONE if boxes[i].consumers else 0) for i in inside),
+        ]  # fmt: skip
+    for key, (node, _) in sorted(holders.items(), key=lambda kv: -levels[kv[0]]):  # innermost first
+        x0, y0, x1, y1 = extent[key]
+        fx, fy = x0 - FRAME_PAD, y0 - FRAME_HEAD
+        fw, fh = x1 - x0 + 2 * FRAME_PAD, y1 - y0 + FRAME_HEAD + FRAME_PAD
+        room = int((fw - 8) / (CHAR * FRAME_FONT))
+        label = node.name if len(node.name) <= room else "…" + node.name[-(room - 1):]
+        frames.append(Frame(node.name, label, fx, fy, fw, fh, levels[key]))
+        parent = node.parent
+        while parent is not None and id(parent) not in holders:
+            parent = parent.parent
+        if parent is not None:
+            e = extent[id(parent)]
+            e[0], e[1] = min(e[0], fx), min(e[1], fy)
+            e[2], e[3] = max(e[2], fx + fw), max(e[3], fy + fh)
+    frames.sort(key=lambda f: f.depth)
+    max_macs = max((b.macs for b in boxes), default=0)
+    return Diagram(width, height, boxes, edges, frames, labels, depth, top, max_macs)
