@@ -714,7 +714,7 @@ def test_onnx_keras_layout_transposes(tmp_path: Path) -> None:
         h.make_node("Transpose", ["x"], ["t"], name="to_nchw", perm=[0, 3, 1, 2]),
         h.make_node("Transpose", ["t"], ["u"], name="back", perm=[0, 2, 3, 1]),
         h.make_node("Transpose", ["u"], ["v"], name="again", perm=[0, 3, 1, 2]),
-        h.make_node("Conv", ["v", "w"], ["c"], name="conv", pads=[0, 0, 1, 1]),
+        h.make_node("Conv", ["v", "w"], ["c"], name="conv", pads=[0, 0, 1, 1], strides=[2, 2]),
         h.make_node("Relu", ["c"], ["y"], name="relu"),
     ]
     model = onnx_model(
@@ -731,13 +731,15 @@ def test_onnx_keras_layout_transposes(tmp_path: Path) -> None:
     assert doc["layers"] == [
         {"permute": [0, 3, 1, 2], "name": "to_nchw"},
         {"zeropad2d": {"padding": [0, 1, 0, 1]}, "name": "conv_pad"},
-        {"conv2d": {"out_channels": 8, "kernel_size": 3, "bias": False}, "name": "conv"},
+        {"conv2d": {"out_channels": 8, "kernel_size": 3, "stride": 2, "bias": False}, "name": "conv"},
         {"relu": None, "name": "relu"},
     ]
     if __import__("cnncalc.layers", fromlist=["find_type"]).find_type("permute") is None:
         pytest.skip("the permute layer type is not in this cnncalc yet")
     report = analyse(load_model(str(path)))
-    assert report.output_shape == (1, 8, 16, 16)
+    # Keras's strided "same": ceil(16 / 2) = 8, the one pad row and column at the end
+    assert report.output_shape == (1, 8, 8, 8)
+    assert [r.type for r in report.rows] == ["permute", "zeropad2d", "conv2d", "relu"]
 
 
 @pytest.mark.filterwarnings("ignore")
