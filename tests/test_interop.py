@@ -992,3 +992,23 @@ def test_layer_scale_from_fx_and_onnx(tmp_path: Path) -> None:
         ("layer_scale", {"init_value": 1e-06}),
     ]
     assert walk_graph(graph)[1] == sum(p.numel() for p in module.parameters())
+
+
+def test_import_output_that_cannot_be_written(tmp_path: Path) -> None:
+    onnx = pytest.importorskip("onnx")
+    path = tmp_path / "small.onnx"
+    onnx.save(conv_model([onnx.helper.make_node("Relu", ["c"], ["y"], name="r")], [1, 3, 8, 8]), str(path))
+    target = tmp_path / "missing" / "model.yaml"
+    result = invoke("import", str(path), "-o", str(target))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: cannot write {target}: No such file or directory\n"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("{num_classes: 10}", "not JSON"), ("[10]", "must be a JSON object of keyword arguments")],
+)
+def test_args_must_be_a_json_object(value: str, message: str) -> None:
+    result = invoke("params", fx_source("alexnet"), "--input", "3x224x224", "--args", value)
+    assert result.exit_code == 2
+    assert "Invalid value for '--args'" in result.stderr and message in result.stderr
