@@ -13,6 +13,12 @@ def effective_kernel(kernel: int, dilation: int) -> int:
     return dilation * (kernel - 1) + 1
 
 
+def window_numerator(size: int, kernel: int, pad_left: int, pad_right: int, dilation: int) -> int:
+    """``L + pad_l + pad_r − dilation·(k − 1) − 1``: how far the last window may start past
+    the first; divided by the stride, rounded, plus one, it is the number of windows."""
+    return size + pad_left + pad_right - effective_kernel(kernel, dilation)
+
+
 def conv_output_size(
     size: int, kernel: int, stride: int, pad_left: int, pad_right: int, dilation: int = 1
 ) -> int:
@@ -20,7 +26,7 @@ def conv_output_size(
 
     May return a value below 1; the caller decides whether that is an error.
     """
-    return (size + pad_left + pad_right - dilation * (kernel - 1) - 1) // stride + 1
+    return window_numerator(size, kernel, pad_left, pad_right, dilation) // stride + 1
 
 
 def pool_output_size(
@@ -33,7 +39,7 @@ def pool_output_size(
 ) -> int:
     """PyTorch's pooling size: floor, or ceil with the last window dropped when it would
     start inside the right padding (``(out − 1)·stride ≥ L + padding``)."""
-    numerator = size + 2 * padding - dilation * (kernel - 1) - 1
+    numerator = window_numerator(size, kernel, padding, padding, dilation)
     if ceil_mode:
         numerator += stride - 1
     out = numerator // stride + 1

@@ -38,9 +38,21 @@ def catalogue() -> list[dict[str, Any]]:
             "type": cls.type_name, "family": cls.family, "aliases": list(cls.aliases),
             "positional": list((cls.variadic,) if cls.variadic else cls.positional),
             "keyword_aliases": dict(cls.keyword_aliases), "arguments": arguments,
+            "flops": cls.flops_text(),
             "doc": (cls.__doc__ or "").strip().split("\n\n")[0].replace("\n", " "),
         })  # fmt: skip
     return entries
+
+
+def flops_table() -> str:
+    """The README's table of what each layer type adds to ``2 × MACs``: one row per rule,
+    naming every registered type that follows it, in registry order."""
+    groups: dict[str, list[str]] = {}
+    for cls in ALL_TYPES:
+        groups.setdefault(cls.flops_text(), []).append(cls.type_name)
+    lines = ["| layer types | FLOPs added to 2 × MACs |", "|---|---|"]
+    lines += [f"| {', '.join(names)} | {rule} |" for rule, names in groups.items()]
+    return "\n".join(lines) + "\n"
 
 
 def argument_text(entry: dict[str, Any]) -> str:
@@ -59,7 +71,10 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
     if fmt == "json":
         yield json.dumps({"layers": entries, "blocks": [b[0] for b in BLOCKS]}, indent=2) + "\n"
         return
-    from tabulate import tabulate
+    if fmt == "csv":
+        yield from catalogue_csv(entries)
+        return
+    from .text import table
 
     rows = [
         [
@@ -71,10 +86,8 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
         for e in entries
     ]
     rows += [[name, family, "", text] for name, family, text in BLOCKS]
-    yield tabulate(
-        rows, headers=("type", "family", "aliases / keyword aliases", "arguments"),
-        tablefmt="github" if fmt == "markdown" else "simple",
-    ) + "\n"  # fmt: skip
+    headers = ("type", "family", "aliases / keyword aliases", "arguments")
+    yield table(headers, rows, fmt == "markdown") + "\n"
     yield (
         "\nNames are case-insensitive and ignore '_' (MaxPool2d = max_pool2d = maxpool2d).\n"
         "Keras spellings are aliases (Conv2D, Dense, MaxPooling2D, ...); Keras keyword names\n"
@@ -84,3 +97,22 @@ def render_catalogue(entries: list[dict[str, Any]], fmt: str) -> Iterator[str]:
         "inferred size included and checked: nn.Conv2d(3, 16, 3), nn.Linear(4096, 10),\n"
         "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU()).\n"
     )
+
+
+def catalogue_csv(entries: list[dict[str, Any]]) -> Iterator[str]:
+    """One row a layer type; lists joined by ``;``."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(
+        ["type", "family", "aliases", "keyword_aliases", "positional", "arguments", "flops"]
+    )
+    for e in entries:
+        keywords = ";".join(f"{k}={v}" for k, v in e["keyword_aliases"].items())
+        writer.writerow([
+            e["type"], e["family"], ";".join(e["aliases"]), keywords, ";".join(e["positional"]),
+            argument_text(e).replace(", ", ";"), e["flops"],
+        ])  # fmt: skip
+    yield buffer.getvalue()

@@ -1,9 +1,11 @@
 """The command line. Commands parse options, call the library and render; errors become
-exit codes in one place (``fail``): 2 for bad input, 1 for a disagreement ``execute``
-found."""
+exit codes in one place: a ``CnncalcError`` that leaves a command is reported by the group
+(``Commands.invoke``) through ``fail``, with the error's own ``exit_code`` (2 for bad
+input); 1 is a disagreement ``execute`` found."""
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -13,6 +15,7 @@ from typing import IO, Any, NoReturn
 import click
 
 from .errors import CnncalcError
+from .quote import quote
 from .render import FORMATS
 from .report import DTYPE_BYTES, Report
 
@@ -26,8 +29,9 @@ MODEL_ARGS = "cnncalc.model_args"  # ctx.meta key of --args
 
 
 def fail(error: CnncalcError | str, code: int = 2) -> NoReturn:
+    """The one way out with an error: the message on stderr, the error's exit code."""
     click.echo(f"error: {error}", err=True)
-    sys.exit(code)
+    sys.exit(error.exit_code if isinstance(error, CnncalcError) else code)
 
 
 def emit(pieces: Iterable[str]) -> None:
@@ -37,13 +41,42 @@ def emit(pieces: Iterable[str]) -> None:
     out.flush()
 
 
-def parse_input(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+def parse_input(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> Any:
+    """``--input DIMS`` (a model with one input), or ``--input NAME=DIMS`` repeated."""
+    if not values:
+        return None
+    from .spec import parse_dims
+
+    named: dict[str, tuple[int, ...]] = {}
+    plain = None
+    try:
+        for value in values:
+            name, equals, dims = value.partition("=")
+            if not equals:
+                if plain is not None or len(values) > 1:
+                    raise click.BadParameter(
+                        f"give one --input DIMS, or --input NAME=DIMS for each input, got {quote(value)}"
+                    )
+                plain = parse_dims(value, "--input")
+            else:
+                if not name.strip():
+                    raise click.BadParameter(f"--input NAME=DIMS needs a name, got {quote(value)}")
+                if name.strip() in named:
+                    raise click.BadParameter(f"--input {name.strip()} is given twice")
+                named[name.strip()] = parse_dims(dims, f"--input {name.strip()}")
+    except CnncalcError as exc:
+        raise click.BadParameter(exc.message) from None
+    return plain if plain is not None else named
+
+
+def parse_view(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """A whole shape (``1x2x8``, the batch included where the command takes one)."""
     if value is None:
         return None
     from .spec import parse_dims
 
     try:
-        return parse_dims(value, "--input")
+        return parse_dims(value, param.opts[0], sample=False)
     except CnncalcError as exc:
         raise click.BadParameter(exc.message) from None
 
@@ -81,17 +114,29 @@ ARGS_OPTION = click.option(
 )  # fmt: skip
 
 
+SINGLE_LAYER_FORMATS = ("table", "json", "csv")
+"""The formats of conv, solve and explain; the model commands and layers take FORMATS."""
+
+
+def format_option(choices: tuple[str, ...] = FORMATS) -> Callable[[Any], Any]:
+    """``--format``, one name for every command; ``table`` is the default everywhere."""
+    return click.option(
+        "--format", "fmt", type=click.Choice(choices), default="table", show_default=True,
+        help="Output format.",
+    )  # fmt: skip
+
+
 def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
         ARGS_OPTION,
-        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS",
-                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file."),
+        click.option("--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
+                     help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file. "
+                          "A model with several inputs takes NAME=DIMS, once for each."),
         click.option("--batch", type=AsciiIntRange(min=1), default=1, show_default=True,
                      help="Batch size N, the first dimension of every shape."),
-        click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
-                     show_default=True, help="Output format."),
+        format_option(),
         click.option("--dtype", type=click.Choice(tuple(DTYPE_BYTES)), default="float32",
                      show_default=True,
                      help="Element type for the memory figures, and of the PyTorch run."),
@@ -123,10 +168,23 @@ def print_notes(report: Report) -> None:
         click.echo(f"note: {note}", err=True)
 
 
+def note_unused(report: Report) -> None:
+    """Name on stderr the rows no output needs: counted in params, not in MACs/FLOPs."""
+    unused = report.unused
+    if unused and report.error is None:
+        names = ", ".join(row.name for row in unused[:10]) + (", …" if len(unused) > 10 else "")
+        click.echo(
+            f"note: {len(unused)} row{'' if len(unused) == 1 else 's'} no output needs "
+            f"(params counted, MACs and FLOPs not): {names}",
+            err=True,
+        )
+
+
 def print_report(report: Report, view: str, fmt: str) -> None:
     from .render import render
 
     emit(render(report, view, fmt))
+    note_unused(report)
     if report.error is not None:
         fail(report.error)
 
@@ -228,7 +286,7 @@ def run_model(
 ) -> None:  # fmt: skip
     """Run the report's model in PyTorch and print the view with PyTorch's figures beside
     the computed ones, then the verdict. Exit 1 where they differ."""
-    from .render import confirmation, render
+    from .render import confirmation, render, verdict
 
     if report.error is not None:  # nothing to run: print what was computed, exit 2
         emit(render(report, view, fmt, **confirmation(None, view, fmt, timings)))
@@ -244,17 +302,32 @@ def run_model(
     finally:
         progress.close()
     emit(render(report, view, fmt, **confirmation(result, view, fmt, timings)))
+    note_unused(report)
     if result.unsupported:  # a kernel PyTorch lacks for this dtype: the request, not a finding
-        fail(result.verdict)
+        fail(verdict(result))
     if fmt in ("table", "markdown"):
-        emit([f"{'- ' if fmt == 'markdown' else ''}{result.verdict}\n"])
+        emit([f"{'- ' if fmt == 'markdown' else ''}{verdict(result)}\n"])
     else:
-        click.echo(result.verdict, err=True)
+        click.echo(verdict(result), err=True)
     if not result.ok:
         sys.exit(1)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Commands(click.Group):
+    """The command group. A ``CnncalcError`` that leaves any command ends here: its message
+    on stderr and its ``exit_code``, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CnncalcError as exc:
+            fail(exc)
+
+
+@click.group(
+    cls=Commands,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="cnncalc")
 def cli() -> None:
     """Exact shapes, parameters and compute of convolutional networks, before you write
@@ -391,6 +464,7 @@ def shapes(
     cnncalc shapes --input 3x64x64 "conv2d(16, 3, stride=2, padding=1) -> relu -> maxpool2d(2)"
     cnncalc shapes --execute configs/resnet18.yaml --input 3x64x64
     cnncalc shapes configs/resnet50.yaml --depth 1 --columns name,input,output
+    cnncalc shapes configs/siamese.yaml --input left=1x32x32 --input right=1x32x32
     """
     show_view(
         ctx, "shapes", model, input_shape, batch, fmt, dtype, run, seed, device, max_memory,
@@ -507,8 +581,7 @@ def draw(
 
 
 @cli.command("layers")
-@click.option("--format", "fmt", type=click.Choice(("table", "json", "markdown")), default="table",
-              show_default=True, help="Output format.")  # fmt: skip
+@format_option()
 def layers_command(fmt: str) -> None:
     """The supported layer types, their aliases and parameters (PyTorch's names; the
     first positional argument PyTorch would infer is left out).
@@ -533,19 +606,240 @@ def register_interop_commands() -> None:
 register_interop_commands()
 
 
-def register_tutor_commands() -> None:
-    """The single-layer helpers live in ``cnncalc.tutor``; they take no MODEL."""
-    from .tutor.commands import conv, explain, solve
+# ---- single-layer helpers: conv, solve, explain (they take no MODEL) ----------------------
+def parse_ints(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``3``, ``3x3`` or ``3,3`` as integers, any sign: the layer type judges the values."""
+    if value is None:
+        return None
+    parts = [p.strip() for p in re.split(r"[x×X,]", value.strip())]
+    if not all(re.fullmatch(r"[+-]?\d{1,18}", p) for p in parts):
+        raise click.BadParameter(
+            f"{param.opts[0]} must be integers separated by 'x' or ',', got {value!r}"
+        )
+    return tuple(int(p) for p in parts)
 
-    for command in (conv, solve, explain):
-        cli.add_command(command)
+
+def parse_padding(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """Integers as ``parse_ints`` reads them, or a padding word, left to the layer type."""
+    if value is None or not re.fullmatch(r"[-+\d\s,xX×]+", value):
+        return None if value is None else value.strip().lower()
+    return parse_ints(ctx, param, value)
 
 
-register_tutor_commands()
+def window_options(kernel_help: str) -> Callable[[Any], Any]:
+    """The geometry of one sliding-window layer, shared by conv and explain. Each takes one
+    value for every spatial dimension or one per dimension; unset means the layer type's
+    default, as in a model file."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        decorators = [
+            click.option("--kernel", callback=parse_ints, metavar="K", help=kernel_help),
+            click.option("--stride", callback=parse_ints, metavar="S",
+                         help="Stride. [default: 1; pooling: the kernel size]"),
+            click.option("--padding", callback=parse_padding, metavar="P",
+                         help="Padding a side: integer(s), or same, valid, full. [default: 0]"),
+            click.option("--dilation", callback=parse_ints, metavar="D",
+                         help="Spacing of the kernel taps (not average pooling). [default: 1]"),
+        ]  # fmt: skip
+        for decorator in reversed(decorators):
+            fn = decorator(fn)
+        return fn
+
+    return decorate
+
+
+@cli.command()
+@click.option("--input", "sizes", required=True, callback=parse_input, metavar="SIZES",
+              help="Spatial input size: 6, 224x224 or 224,224 (no batch or channel dimension).")
+@window_options("Kernel size: one value for every dimension, or one per dimension.  [required]")
+@click.option("--pool", type=click.Choice(("max", "avg")), is_flag=False, flag_value="max",
+              help="Pooling, max (the default of a bare --pool) or avg: stride defaults to the "
+                   "kernel, padding at most kernel // 2.")
+@click.option("--ceil", is_flag=True, help="Pooling's ceil_mode (needs --pool).")
+@click.option("--transposed", is_flag=True, help="Transposed convolution (ConvTranspose).")
+@click.option("--output-padding", callback=parse_ints, metavar="OP",
+              help="Extra size at the end of a transposed convolution; below max(stride, "
+                   "dilation).  [default: 0]")
+@format_option(SINGLE_LAYER_FORMATS)
+def conv(
+    sizes: tuple[int, ...], kernel: tuple[int, ...] | None, stride: tuple[int, ...] | None,
+    padding: Any, dilation: tuple[int, ...] | None, pool: str | None, ceil: bool,
+    transposed: bool, output_padding: tuple[int, ...] | None, fmt: str,
+) -> None:  # fmt: skip
+    """Work out one layer's output size.
+
+    The layer is built exactly as a model row (conv1d/2d/3d, maxpool, avgpool or
+    conv_transpose), so its answer and refusals are those of `shapes`. For each spatial
+    dimension it prints the formula, the same formula with the numbers put in, how the
+    division was rounded, the windows, and which input positions no window reads:
+
+    \b
+      out = floor((L + 2·p − d·(k − 1) − 1) / s) + 1
+      transposed: out = (L − 1)·s − 2·p + d·(k − 1) + output_padding + 1
+
+    Padding 'same' with stride > 1 follows TensorFlow (out = ceil(L / s), the odd pad at the
+    end); 'full' pads d·(k − 1) a side. What PyTorch refuses is refused with the numbers,
+    exit status 2.
+
+    JSON: {"operation", "output_size": [...], one entry per dimension, "dimensions":
+    [{"formula", "quotient" (exact fraction), "rounding", "remainder", "padding_left",
+    "padding_right", "uncovered" (inclusive index ranges), ...}]}. CSV: one row a dimension.
+
+    \b
+    Examples:
+      cnncalc conv --input 6 --kernel 3 --stride 2
+      cnncalc conv --input 224x224 --kernel 7 --stride 2 --padding 3
+      cnncalc conv --input 6 --kernel 3 --stride 2 --padding 1 --pool --ceil
+      cnncalc conv --input 7 --kernel 3 --stride 2 --padding 1 --transposed --output-padding 1
+    """
+    if kernel is None:
+        raise click.UsageError("Missing option '--kernel'.")
+    if pool and transposed:
+        raise click.UsageError("--pool and --transposed exclude each other")
+    from .tutor.formula import work_out
+    from .tutor.render import render_conv
+    from .tutor.window import WindowSpec
+
+    op = f"{pool}pool" if pool else "conv_transpose" if transposed else "conv"
+    spec = WindowSpec(op, kernel, stride, padding, dilation, output_padding, ceil)
+    emit(render_conv(work_out(spec, sizes), fmt))
+
+
+@cli.command()
+@click.option("--input", "sizes", required=True, callback=parse_input, metavar="SIZES",
+              help="Spatial input size: 224 or 224x224.")
+@click.option("--output", "targets", callback=parse_input, metavar="SIZES",
+              help="Wanted output size, one per input dimension.")
+@click.option("--max-kernel", type=click.IntRange(min=1), default=7, show_default=True,
+              help="Largest kernel tried.")
+@click.option("--max-stride", type=click.IntRange(min=1), default=4, show_default=True,
+              help="Largest stride tried.")
+@click.option("--max-padding", type=click.IntRange(min=0), default=None,
+              help="Largest padding tried. [default: dilation·(kernel − 1), 'full' padding]")
+@click.option("--max-dilation", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Largest dilation tried.")
+@click.option("--kernel", type=click.IntRange(min=1), help="Try this kernel only.")
+@click.option("--stride", type=click.IntRange(min=1),
+              help="Try this stride only (--same: the stride, default 1).")
+@click.option("--dilation", type=click.IntRange(min=1), help="Try this dilation only.")
+@click.option("--transposed", is_flag=True,
+              help="Solve for a transposed convolution, with its output_padding.")
+@click.option("--same", is_flag=True, help="Find what keeps the size: out = ceil(in / stride).")
+@click.option("--limit", type=click.IntRange(min=0), default=20, show_default=True,
+              help="Most combinations shown a list; 0 shows all.")
+@format_option(SINGLE_LAYER_FORMATS)
+def solve(
+    sizes: tuple[int, ...], targets: tuple[int, ...] | None, max_kernel: int, max_stride: int,
+    max_padding: int | None, max_dilation: int, kernel: int | None, stride: int | None,
+    dilation: int | None, transposed: bool, same: bool, limit: int, fmt: str,
+) -> None:  # fmt: skip
+    """Find the layers giving a wanted output size.
+
+    Lists the (kernel, stride, padding, dilation) combinations giving exactly that size,
+    each checked by building the layer as a model row, simplest first: dilation 1 first,
+    then the smaller kernel, the smaller stride, the smaller output_padding, the padding
+    nearest the symmetric 'same-like' d·(k − 1)/2, the smaller padding. With --transposed
+    each row carries the output_padding that hits the target. With --same it lists the
+    paddings that keep the size (ceil(in / stride) for stride > 1) and how padding='same'
+    splits it. Several dimensions (224x224 → 112x112) are solved one at a time.
+
+    Finding no combination is an answer, not an error: the table says so in a sentence,
+    the JSON has an empty "solutions" list, and the exit status is 0.
+
+    JSON: {"solutions": [{"kernel_size", "stride", "padding", "dilation"
+    [, "output_padding"]}, ...] (those serving every dimension, at most --limit), "count",
+    "dimensions": [{"input", "output", "count", "solutions"}], "bounds", "order"}. CSV: one
+    row a combination of each dimension's list.
+
+    \b
+    Examples:
+      cnncalc solve --input 224 --output 112
+      cnncalc solve --input 7x7 --output 14x14 --transposed
+      cnncalc solve --input 10 --same --kernel 3 --stride 2
+    """
+    if same and targets is not None:
+        raise click.UsageError(
+            "--same chooses the output size itself (ceil(input / stride)); drop --output"
+        )
+    if not same and targets is None:
+        raise click.UsageError("give the wanted size with --output SIZES, or ask for --same")
+    if same and transposed:
+        raise click.UsageError("--same is for convolutions; drop --transposed")
+    from .tutor.render import render_solve
+    from .tutor.solve import Bounds
+    from .tutor.solve import solve as find
+
+    bounds = Bounds(max_kernel, max_stride, max_dilation, max_padding, kernel, stride, dilation)
+    result = find(sizes, targets, bounds, "conv_transpose" if transposed else "conv")
+    emit(render_solve(result, fmt, limit))
+
+
+@cli.command()
+@click.option("--op", type=click.Choice(("conv", "maxpool", "avgpool")), default="conv",
+              show_default=True, help="The operation worked out.")
+@click.option("--values", metavar="NUMBERS",
+              help="Input: a range 0..15 (inclusive), 1,2,3 or a JSON nested list. [default: random]")
+@click.option("--view", callback=parse_view, metavar="SHAPE",
+              help="Shape to view the values as, e.g. 1x2x8 or 4x4.")
+@click.option("--weight", metavar="NUMBERS",
+              help="Convolution weight: a JSON nested list, or a flat list shaped by --kernel. "
+                   "[default: random]")
+@window_options("Kernel size (pooling, a flat or random weight): 3 or 3x3.")
+@click.option("--bias", metavar="NUMBERS",
+              help="Convolution bias: one number, or one per output channel.")
+@click.option("--dims", type=click.Choice(["1", "2"]),
+              help="Spatial dimensions, when the shapes leave it open.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of the random values and weights.")
+@format_option(SINGLE_LAYER_FORMATS)
+def explain(
+    op: str, values: str | None, view: tuple[int, ...] | None, weight: str | None,
+    kernel: tuple[int, ...] | None, stride: tuple[int, ...] | None, padding: Any,
+    dilation: tuple[int, ...] | None, bias: str | None, dims: str | None, seed: int, fmt: str,
+) -> None:  # fmt: skip
+    """Write out a small conv or pool, sum by sum.
+
+    The layer is built exactly as a model row (conv1d/2d, maxpool1d/2d, avgpool1d/2d), so
+    its shapes, padding and refusals are those of `shapes`. Every output element is shown as
+    its sum of products (max or average for pooling), computed exactly: 0.1 is one tenth, so
+    0·0.1 + 1·0.2 + 2·0.3 = 0.8. Convolution is PyTorch's (cross-correlation, groups 1);
+    max pooling never picks padding; average pooling counts padding as zeros
+    (count_include_pad).
+
+    Shapes: the view is (L), (C, L) or (N, C, L) in 1-D and (H, W), (C, H, W) or
+    (N, C, H, W) in 2-D. A 2-valued --kernel or a 4-deep weight means 2-D and a flat
+    weight without --kernel 1-D; otherwise a view of rank 2 or 4 means 2-D, of rank 1 or 3
+    1-D; --dims settles it. The weight is (k), (C_in, k) or (C_out, C_in, k) in 1-D and
+    (kh, kw), (C_in, kh, kw) or (C_out, C_in, kh, kw) in 2-D. Without --values (or
+    --weight), random integers 0..9 (weights −2..2) are drawn with --seed. At most 10,000
+    products are written out.
+
+    JSON: {"op", "input_shape", "input", "weight_shape", "weight", "bias", "stride",
+    "padding" ([left, right] per dimension), "dilation", "output_shape", "output" (nested),
+    "terms": [{"index", "expression", "value"}, ...], "notes"}. CSV: one row a term.
+
+    \b
+    Examples:
+      cnncalc explain --values 0..15 --view 1x1x16 --weight "[0.1, 0.2, 0.3]"
+      cnncalc explain --values 0..15 --view 1x2x8 --weight "[[0.1,0.2,0.3],[1,1,1]]"
+      cnncalc explain --op maxpool --kernel 2 --values 0..19 --view 1x1x4x5
+      cnncalc explain --view 5x5 --kernel 3x3 --padding 1 --seed 7
+    """
+    from .tutor.explain import Given, parse_numbers
+    from .tutor.explain import explain as work_out_terms
+    from .tutor.render import render_explain
+    from .tutor.window import WindowSpec
+
+    def numbers(text: str | None, option: str) -> Any:
+        return None if text is None else parse_numbers(text, option)
+
+    given = Given(
+        numbers(values, "--values"), view, numbers(weight, "--weight"), numbers(bias, "--bias"),
+        None if dims is None else int(dims), seed,
+    )  # fmt: skip
+    result = work_out_terms(WindowSpec(op, kernel, stride, padding, dilation), given)
+    emit(render_explain(result, fmt))
 
 
 def main() -> None:
-    try:
-        cli(prog_name="cnncalc")
-    except CnncalcError as exc:  # a library error that escaped a command
-        fail(exc)
+    cli(prog_name="cnncalc")  # errors become exit codes in Commands.invoke

@@ -71,3 +71,8 @@ class ShapeError(CnncalcError):
 
 class LimitError(CnncalcError):
     """The input exceeds one of the safety limits in ``cnncalc.limits``."""
+
+
+class RunError(CnncalcError):
+    """A run PyTorch cannot make as asked: an element type without kernels, a device that
+    is absent, or more memory than the run may have."""

@@ -1,11 +1,11 @@
 """Run the analysed model in PyTorch and confirm every row of the analysis.
 
 The only module of cnncalc that imports torch at the top (layer types import it inside
-``to_torch``). ``execute`` builds one module per row of ``Report.plan`` with the row's own
-``to_torch``, joins them the way the blocks run (every branch of a residual or parallel
-block takes the block input, then ``torch_modules.Merge``), runs random input through the
-whole model under ``torch.inference_mode()`` and, through forward hooks on each row's
-module, records the shape PyTorch produced, the parameters it holds and the time it took.
+``to_torch``). ``execute`` builds one module per row of the report's graph with the row's
+own ``to_torch`` (a shared use calls its first use's module), joins them in a
+``GraphModule`` whose forward follows the graph, runs random inputs through it under
+``torch.inference_mode()`` and, around each step, records the shape PyTorch produced, the
+parameters the module holds and the time it took; then compares the model's outputs.
 
 Where PyTorch raises (building a module or running it) the run stops at that row, which
 is then reported with PyTorch's error: a shape cnncalc computed that PyTorch refuses.
@@ -21,11 +21,10 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import CnncalcError
-from .layers.torch_modules import Merge as MergeModule
+from .errors import RunError
 from .memory import Estimate, default_limit, estimate
-from .render import human_bytes, shape_text
-from .report import Merge, Report, Row
+from .report import Graph, Report, Row, Step
+from .text import human_bytes
 
 Shape = tuple[int, ...]
 Progress = Callable[[str, int, int], None]
@@ -34,12 +33,6 @@ Progress = Callable[[str, int, int], None]
 RUN_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 DEVICES = ("cpu", "cuda")
 MAX_ERROR_CHARS = 600
-MAX_LISTED = 5  # differing rows named in the verdict
-
-
-class RunError(CnncalcError):
-    """A run PyTorch cannot make as asked: an element type without kernels, a device that
-    is absent, or more memory than the run may have. Exit status 2."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +45,12 @@ class Check:
     actual_params: int | None
     seconds: float | None
     error: str | None = None
+    actual_shapes: tuple[Shape, ...] | None = None  # every piece of a split
 
     @property
     def shape_matches(self) -> bool:
+        if self.row.output_shapes is not None or self.actual_shapes is not None:
+            return self.actual_shapes == self.row.output_shapes
         return self.actual_shape == tuple(self.row.output_shape)
 
     @property
@@ -64,19 +60,6 @@ class Check:
     @property
     def match(self) -> bool:
         return self.error is None and self.shape_matches and self.params_match
-
-    def difference(self) -> str:
-        """What differs, in words: ``shape [1, 4, 3, 3] vs PyTorch [1, 4, 4, 4]``."""
-        if self.error is not None:
-            return f"PyTorch raised {self.error}"
-        parts = []
-        if not self.shape_matches:
-            parts.append(
-                f"shape {shape_text(self.row.output_shape)} vs PyTorch {shape_text(self.actual_shape)}"
-            )
-        if not self.params_match:
-            parts.append(f"params {self.row.params:,} vs PyTorch {self.actual_params:,}")
-        return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -90,6 +73,11 @@ class Execution:
     estimate: Estimate
     limit: int
     unsupported: bool = False  # the run stopped at a kernel PyTorch lacks for this dtype/device
+    outputs: tuple[Shape, ...] = ()  # the shapes of the model's outputs, as PyTorch returned them
+
+    @property
+    def outputs_match(self) -> bool:
+        return self.outputs == tuple(t.shape for t in self.report.outputs)
 
     def check(self, row: Row) -> Check | None:
         return self.checks.get(row.index)
@@ -111,58 +99,14 @@ class Execution:
     @property
     def ok(self) -> bool:
         rows = self.report.rows
-        return len(self.checks) == len(rows) and all(c.match for c in self.checks.values())
-
-    @property
-    def verdict(self) -> str:
-        """One line: ``all 53 layers confirmed``, or what differs and where."""
-        total = len(self.report.rows)
-        if self.ok:
-            return f"all {total} layer{'' if total == 1 else 's'} confirmed"
-        failed = self.failed
-        confirmed = sum(1 for c in self.checks.values() if c.match)
-        if failed is not None and self.unsupported:
-            return (
-                f"PyTorch has no {self.report.dtype} kernel on {self.device} for row "
-                f"{failed.row.index} ({failed.row.name}): {failed.error}; the run stopped "
-                f"there ({confirmed} rows confirmed); run with --dtype float32 to confirm "
-                "the rest"
-            )
-        differing = [c for c in self.differing if c.error is None]
-        listed = "; ".join(
-            f"row {c.row.index} ({c.row.name}): {c.difference()}" for c in differing[:MAX_LISTED]
+        return (
+            len(self.checks) == len(rows)
+            and all(c.match for c in self.checks.values())
+            and self.outputs_match
         )
-        more = f"; and {len(differing) - MAX_LISTED} more" if len(differing) > MAX_LISTED else ""
-        text = (
-            f"{len(differing)} of {total} layers differ from PyTorch: {listed}{more}"
-            if differing
-            else ""
-        )
-        if failed is None:
-            return text
-        stop = (
-            f"PyTorch raised at row {failed.row.index} ({failed.row.name}) where cnncalc "
-            f"computed {shape_text(failed.row.output_shape)}: {failed.error}; the run stopped "
-            f"there ({confirmed} rows confirmed, {total - len(self.checks)} not run)"
-        )
-        return f"{stop}; {text}" if text else stop
 
 
 # ---- building --------------------------------------------------------------------------
-class Block(nn.Module):
-    """A residual or parallel block: every branch takes the block input, then the merge
-    module joins their outputs. An empty branch (a residual's absent shortcut) is the
-    identity, as an empty ``nn.Sequential`` is."""
-
-    def __init__(self, branches: list[nn.Module], merge: nn.Module) -> None:
-        super().__init__()
-        self.branches = nn.ModuleList(branches)
-        self.merge = merge
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.merge(*[branch(x) for branch in self.branches])
-
-
 class BuildError(Exception):
     """PyTorch (or a ``to_torch``) refused to build a row's module; the text says how."""
 
@@ -175,7 +119,7 @@ class Refused(nn.Module):
         super().__init__()
         self.error = BuildError(f"{describe(error)} (while building the module)")
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
         raise self.error
 
 
@@ -189,8 +133,67 @@ def describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
+class Observer:
+    """Called around each step of a ``GraphModule`` run."""
+
+    def before(self, step: Step) -> None:  # pragma: no cover - interface
+        pass
+
+    def after(self, step: Step, output: Any) -> None:  # pragma: no cover - interface
+        pass
+
+
+class GraphModule(nn.Module):
+    """The model as one ``nn.Module`` whose forward follows the graph: each step calls its
+    row's module on the tensors it reads and keeps what it makes until the last step that
+    reads it. A shared layer is one module object, called at every use; ``layers`` holds
+    each module once, so ``parameters()`` counts shared weights once.
+
+    ``forward(*inputs)`` takes the model inputs in order and returns the output, or a tuple
+    of the outputs for a model with several."""
+
+    def __init__(self, graph: Graph, modules: dict[int, nn.Module]) -> None:
+        super().__init__()
+        order = list(dict.fromkeys(modules[s.shares or s.row.index] for s in graph.steps))
+        self.layers = nn.ModuleList(order)
+        self.graph = graph
+        self.modules_by_row = modules
+        last: dict[int, int] = {}
+        for position, step in enumerate(graph.steps):
+            for t in step.inputs:
+                last[t] = position
+        kept = {t.id for t in graph.outputs}
+        self.program = [
+            (
+                step, modules[step.shares or step.row.index],
+                tuple(t for t in dict.fromkeys(step.inputs) if last[t] == position and t not in kept),
+            )
+            for position, step in enumerate(graph.steps)
+        ]
+        self.observer: Observer | None = None
+
+    def forward(self, *inputs: torch.Tensor) -> Any:
+        env: dict[int, Any] = {t.id: x for t, x in zip(self.graph.inputs, inputs, strict=True)}
+        observer = self.observer
+        for step, module, done in self.program:
+            if observer is not None:
+                observer.before(step)
+            out = module(*(env[t] for t in step.inputs))
+            if observer is not None:
+                observer.after(step, out)
+            if step.row.output_shapes is None:
+                env[step.outputs[0]] = out
+            else:  # a split: a tuple of pieces, even of one
+                for t, piece in zip(step.outputs, out, strict=True):
+                    env[t] = piece
+            for t in done:
+                del env[t]
+        outputs = tuple(env[t.id] for t in self.graph.outputs)
+        return outputs[0] if len(outputs) == 1 else outputs
+
+
 class Builder:
-    """Builds the model from the plan, one module per row, and keeps each row's module."""
+    """Builds one module per row (a shared use reuses its first use's), and the model."""
 
     def __init__(
         self, device: str, dtype: torch.dtype, total: int, progress: Progress | None
@@ -199,63 +202,80 @@ class Builder:
         self.dtype = dtype
         self.total = total
         self.progress = progress
-        self.modules: dict[int, tuple[Row, nn.Module]] = {}
+        self.modules: dict[int, nn.Module] = {}
 
-    def sequence(self, plan: list[Any]) -> nn.Sequential:
-        return nn.Sequential(*(self.step(step) for step in plan))
+    def model(self, graph: Graph) -> GraphModule:
+        for step in graph.steps:
+            if step.shares is None:
+                self.row(step.row)
+            elif self.progress:
+                self.progress("building", step.row.index, self.total)
+        return GraphModule(graph, self.modules)
 
-    def step(self, step: Row | Merge) -> nn.Module:
-        if isinstance(step, Merge):
-            branches = [self.sequence(branch) for branch in step.branches]
-            return Block(branches, self.row(step.row, lambda: MergeModule(step.how)))
-        assert step.layer is not None, f"row {step.index} has no layer type"
-        layer = step.layer
-        return self.row(step, lambda: layer.to_torch(step.input_shape))
-
-    def row(self, row: Row, make: Callable[[], nn.Module]) -> nn.Module:
+    def row(self, row: Row) -> None:
+        layer = row.layer
+        assert layer is not None, f"row {row.index} has no layer type"
         try:
-            module = make().to(device=self.device, dtype=self.dtype)
+            module = self.make(row).to(device=self.device, dtype=self.dtype)
         except Exception as exc:  # noqa: BLE001 - any refusal is reported on the row
             module = Refused(exc)
-        self.modules[row.index] = (row, module)
+        self.modules[row.index] = module
         if self.progress:
-            self.progress("building", len(self.modules), self.total)
-        return module
+            self.progress("building", row.index, self.total)
+
+    @staticmethod
+    def make(row: Row) -> nn.Module:
+        if row.type == "upsample" and len(row.sources) == 2:  # upsample: {size_of: NAME}
+            from .layers.graph_modules import UpsampleTo
+
+            args = row.layer.args  # type: ignore[union-attr]
+            return UpsampleTo(args.mode, args.align_corners)
+        return row.layer.to_torch(row.input_shape)  # type: ignore[union-attr]
 
 
 # ---- running ---------------------------------------------------------------------------
-class Recorder:
-    """Forward hooks on every row's module: the output shape, the parameters and the wall
-    time of each row as it runs, and which row was running when PyTorch raised."""
+class Recorder(Observer):
+    """Around every step: the output shape, the parameters and the wall time of each row
+    as it runs, and which row was running when PyTorch raised. A shared use holds no
+    parameters of its own when it calls the very module of its first use."""
 
-    def __init__(self, total: int, device: str, progress: Progress | None) -> None:
-        self.total = total
+    def __init__(self, model: GraphModule, device: str, progress: Progress | None) -> None:
+        self.total = len(model.graph.steps)
         self.cuda = device == "cuda"
         self.progress = progress
         self.checks: dict[int, Check] = {}
         self.running: Row | None = None
         self.started = 0.0
+        self.params: dict[int, int | None] = {}
+        for step in model.graph.steps:
+            module = model.modules_by_row[step.shares or step.row.index]
+            if isinstance(module, Refused):
+                self.params[step.row.index] = None
+            elif step.shares is not None:
+                own = model.modules_by_row.get(step.row.index)
+                self.params[step.row.index] = 0 if own is None else count(module)
+            else:
+                self.params[step.row.index] = count(module)
 
-    def attach(self, row: Row, module: nn.Module) -> None:
-        params = (
-            None if isinstance(module, Refused) else sum(p.numel() for p in module.parameters())
-        )
+    def before(self, step: Step) -> None:
+        self.running = step.row
+        self.sync()
+        self.started = time.perf_counter()
 
-        def before(_module: nn.Module, _inputs: Any) -> None:
-            self.running = row
-            self.sync()
-            self.started = time.perf_counter()
-
-        def after(_module: nn.Module, _inputs: Any, output: Any) -> None:
-            self.sync()
-            seconds = time.perf_counter() - self.started
-            self.checks[row.index] = Check(row, tuple(output.shape), params, seconds)
-            self.running = None
-            if self.progress:
-                self.progress("running", len(self.checks), self.total)
-
-        module.register_forward_pre_hook(before)
-        module.register_forward_hook(after)
+    def after(self, step: Step, output: Any) -> None:
+        self.sync()
+        seconds = time.perf_counter() - self.started
+        row = step.row
+        if isinstance(output, tuple | list):
+            shapes = tuple(tuple(piece.shape) for piece in output)
+            check = Check(row, shapes[0] if shapes else None, self.params[row.index], seconds,
+                          actual_shapes=shapes)  # fmt: skip
+        else:
+            check = Check(row, tuple(output.shape), self.params[row.index], seconds)
+        self.checks[row.index] = check
+        self.running = None
+        if self.progress:
+            self.progress("running", len(self.checks), self.total)
 
     def sync(self) -> None:
         if self.cuda:
@@ -267,6 +287,10 @@ class Recorder:
         check = Check(row, None, None, None, describe(error))
         self.checks[row.index] = check
         return check
+
+
+def count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
 
 
 def missing_kernel(error: str) -> bool:
@@ -336,16 +360,20 @@ def execute(
     rng_devices = [torch.cuda.current_device()] if device == "cuda" else []
     with torch.random.fork_rng(devices=rng_devices):
         torch.manual_seed(seed)
-        builder = Builder(device, dtype, len(report.rows), progress)
-        model = builder.sequence(report.plan).eval()
-        recorder = Recorder(len(report.rows), device, progress)
-        for row, module in builder.modules.values():
-            recorder.attach(row, module)
+        graph = report.graph
+        assert graph is not None
+        model = Builder(device, dtype, len(report.rows), progress).model(graph).eval()
+        recorder = Recorder(model, device, progress)
+        model.observer = recorder
         unsupported = False
+        outputs: tuple[Shape, ...] = ()
         with torch.inference_mode():
             try:
-                model(torch.randn(report.input_shape, dtype=dtype, device=device))
+                inputs = [torch.randn(t.shape, dtype=dtype, device=device) for t in graph.inputs]
+                result = model(*inputs)
+                results = result if isinstance(result, tuple) else (result,)
+                outputs = tuple(tuple(r.shape) for r in results)
             except Exception as exc:  # noqa: BLE001 - PyTorch's refusal is the finding
                 unsupported = missing_kernel(recorder.raised(exc, report.rows).error or "")
     checks = dict(sorted(recorder.checks.items()))
-    return Execution(report, checks, device, seed, needed, limit, unsupported)
+    return Execution(report, checks, device, seed, needed, limit, unsupported, outputs)

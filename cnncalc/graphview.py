@@ -3,17 +3,12 @@
 Everything the views need beyond a row's own figures is here: which tensors a row reads,
 the model's inputs and outputs, and a row's depth and parent. Depth and parent come from
 the dotted name alone (SPEC §8): ``layer1.0.conv1`` has depth 2 and parent ``layer1.0``.
-The tensors a row reads are derived from ``Report.plan`` (a row reads the previous row's
-output, a branch starts from its block's input, a merge reads the last tensor of every
-branch); a report whose rows carry their own sources replaces ``row_sources`` with a read
-of that field, and nothing else changes.
+The tensors a row reads are the row's own ``sources`` (its ``from``).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .report import Merge, Report, Row, Shape
+from .report import Report, Shape
 
 INPUT = "input"
 """The tensor name of the model's input, as rows' sources name it."""
@@ -32,38 +27,32 @@ def row_parent(name: str) -> str | None:
 
 def row_sources(report: Report) -> list[tuple[str, ...]]:
     """For each row of ``report.rows``, in order, the names of the tensors it reads: a row
-    name, or ``INPUT``. Rows the plan does not reach (an analysis that stopped) read the
-    row before them."""
-    found: dict[int, tuple[str, ...]] = {}
+    name, or a model input's name. A piece of a split (``split1.0``) is read from its row."""
+    rows = {row.name for row in report.rows}
+    inputs = {t.name for t in report.inputs} or {INPUT}
 
-    def walk(steps: list[Any], current: str) -> str:
-        for step in steps:
-            if isinstance(step, Merge):
-                ends = tuple(walk(branch, current) for branch in step.branches)
-                found[step.row.index] = ends
-                current = step.row.name
-            else:
-                found[step.index] = (current,)
-                current = step.name
-        return current
+    def producer(source: str) -> str:
+        if source in rows or source in inputs:
+            return source
+        head, dot, tail = source.rpartition(".")
+        return head if dot and tail.isdigit() and head in rows else source
 
-    walk(report.plan, INPUT)
-    sources = []
-    previous = INPUT
-    for row in report.rows:
-        sources.append(found.get(row.index, (previous,)))
-        previous = row.name
-    return sources
+    return [tuple(producer(s) for s in row.sources) for row in report.rows]
 
 
 def model_inputs(report: Report) -> list[tuple[str, Shape]]:
     """The model's input tensors: (name, shape) each."""
-    return [(INPUT, report.input_shape)]
+    if not report.inputs:
+        return [(INPUT, report.input_shape)]
+    return [(t.name, t.shape) for t in report.inputs]
 
 
 def model_outputs(report: Report) -> list[tuple[str, Shape]]:
     """The model's output tensors: (the row that makes it, shape) each."""
-    if not report.rows or report.output_shape is None:
-        return []
-    last: Row = report.rows[-1]
-    return [(last.name, report.output_shape)]
+    if report.graph is None or report.error is not None:
+        if not report.rows or report.output_shape is None:
+            return []
+        return [(report.rows[-1].name, report.output_shape)]
+    maker = {t: step.row.name for step in report.graph.steps for t in step.outputs}
+    maker.update({t.id: t.name for t in report.graph.inputs})
+    return [(maker.get(t.id, t.name), t.shape) for t in report.outputs]

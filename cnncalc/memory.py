@@ -9,11 +9,12 @@ The estimate of one inference pass (``torch.inference_mode``, nothing kept for a
   + one more copy of the largest layer's parameters: CPU kernels reorder weights into
     their own layout, and a module is built in float32 before it is converted
   + the peak of the activations alive at once.
-Activations alive while a layer runs: its input, its output and, for a sliding-window
-layer, one (padded) copy of its input; the model input (the caller holds it); every
-enclosing block's input, which the later branches still need; and the finished outputs of
-earlier branches, which wait for the merge. Workspace that kernels allocate internally is not counted; the default
-limit leaves room for it.
+Activations alive while a layer runs: the tensors it reads, its outputs and, for a
+sliding-window layer, one (padded) copy of its input; the model inputs (the caller holds
+them); and every tensor that a later step still reads or that is a model output (a block
+input the later branches need, the finished outputs of earlier branches waiting for the
+merge, a skip connection waiting for its concat). Workspace that kernels allocate
+internally is not counted; the default limit leaves room for it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ import re
 from dataclasses import dataclass
 from math import prod
 from pathlib import Path
-from typing import Any
 
-from .report import DTYPE_BYTES, Merge, Report, Row
+from .report import DTYPE_BYTES, Graph, Report, Row
 
 FALLBACK_LIMIT = 2 * 1024**3
 """The default limit where the available memory cannot be read."""
@@ -133,8 +133,8 @@ def estimate(report: Report, dtype: str | None = None) -> Estimate:
     # the float32 original of a module built before its conversion to ``dtype``.
     parameters = (report.totals.params + report.totals.buffers) * size
     parameters += largest * DTYPE_BYTES["float32"]
-    held = prod(report.input_shape) * size
-    _, peak = _walk(report.plan, held, held, True, size)
+    held = sum(prod(t.shape) for t in report.inputs) * size
+    peak = _peak(report.graph, size) if report.graph is not None else 0
     return Estimate(parameter_bytes=parameters, activation_bytes=max(peak, held))
 
 
@@ -151,26 +151,28 @@ def _scratch(row: Row) -> int:
     return prod(row.input_shape[:2]) * prod(padded)
 
 
-def _walk(
-    plan: list[Any], current: int, held: int, current_held: bool, size: int
-) -> tuple[int, int]:
-    """(bytes of the output, peak bytes) of running ``plan`` on an input of ``current``
-    bytes while ``held`` bytes stay alive around it; ``current_held`` says whether the
-    input is one of them (a block input that later branches still need)."""
-    peak = 0
-    for step in plan:
-        base = held + (0 if current_held else current)
-        if isinstance(step, Merge):
-            outputs: list[int] = []
-            for branch in step.branches:
-                if branch:  # an empty branch is the identity: the block input itself
-                    out, branch_peak = _walk(branch, current, base + sum(outputs), True, size)
-                    outputs.append(out)
-                    peak = max(peak, branch_peak)
-            out = prod(step.row.output_shape) * size
-            peak = max(peak, base + sum(outputs) + out)
-        else:
-            out = prod(step.output_shape) * size
-            peak = max(peak, base + out + _scratch(step) * size)
-        current, current_held = out, False
-    return current, peak
+def _peak(graph: Graph, size: int) -> int:
+    """The most activation bytes alive at once when the steps run in order: a tensor lives
+    from the step that makes it to the last step that reads it; model inputs and outputs
+    live throughout."""
+    last_read: dict[int, int] = {}
+    for position, step in enumerate(graph.steps):
+        for t in step.inputs:
+            last_read[t] = position
+    kept = {t.id for t in graph.inputs} | {t.id for t in graph.outputs}
+    shapes: dict[int, int] = {t.id: prod(t.shape) for t in graph.inputs}
+    alive = sum(shapes.values())
+    peak = alive
+    for position, step in enumerate(graph.steps):
+        row = step.row
+        made = row.output_shapes or (row.output_shape,)
+        out = sum(prod(s) for s in made)
+        peak = max(peak, alive + out + _scratch(row))
+        for t, s in zip(step.outputs, made, strict=True):
+            if t in kept or last_read.get(t, -1) > position:
+                shapes[t] = prod(s)
+                alive += shapes[t]
+        for t in set(step.inputs):
+            if last_read.get(t) == position and t not in kept:
+                alive -= shapes.pop(t, 0)
+    return peak * size

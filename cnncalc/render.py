@@ -4,56 +4,17 @@ writes them."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .report import Report, Row
+from .text import dims_text, human_bytes, shape_text, table, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
     from .execute import Check, Execution
 
 FORMATS = ("table", "json", "csv", "markdown")
-UNITS = ("", " K", " M", " G", " T", " P", " E")
-
-
-def human(n: int | float) -> str:
-    """Three significant figures with a unit: ``25.6 M``, ``4.09 G``, ``138 M``, ``950``."""
-    value = float(n)
-    unit = 0
-    while abs(value) >= 999.5 and unit < len(UNITS) - 1:
-        value /= 1000
-        unit += 1
-    if unit == 0:
-        return f"{int(n):,}" if float(n).is_integer() else f"{n:.3g}"
-    decimals = max(0, 3 - len(str(int(abs(value)))))
-    return f"{value:.{decimals}f}{UNITS[unit]}"
-
-
-def with_human(n: int) -> str:
-    """``25,557,032 (25.6 M)``; small numbers need no second spelling."""
-    return f"{n:,} ({human(n)})" if abs(n) >= 1000 else f"{n:,}"
-
-
-def human_bytes(n: int) -> str:
-    value, unit = float(n), 0
-    names = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
-    while value >= 1023.5 and unit < len(names) - 1:
-        value /= 1024
-        unit += 1
-    return f"{int(value)} B" if unit == 0 else f"{value:.3g} {names[unit]}"
-
-
-def shape_text(shape: tuple[int, ...] | None) -> str:
-    return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
-    return "" if values is None else joiner.join(str(v) for v in values)
-
-
 def padding_text(row: Row) -> str:
     w = row.window
     if w is None:
@@ -67,6 +28,23 @@ def input_text(row: Row) -> str:
     if row.input_shapes:
         return " & ".join(shape_text(s) for s in row.input_shapes)
     return shape_text(row.input_shape)
+
+
+def output_text(row: Row) -> str:
+    if row.output_shapes:
+        return " & ".join(shape_text(s) for s in row.output_shapes)
+    return shape_text(row.output_shape)
+
+
+def graph_like(report: Report) -> bool:
+    """Whether some row reads other than the previous row's output (then tables show
+    where each row reads from)."""
+    previous = report.inputs[0].name if report.inputs else "input"
+    for row in report.rows:
+        if row.sources != (previous,):
+            return True
+        previous = row.name
+    return bool(report.unused) or len(report.outputs) > 1
 
 
 def field_text(row: Row) -> str:
@@ -85,6 +63,14 @@ def row_object(row: Row, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     }  # fmt: skip
     if row.input_shapes:
         obj["input_shapes"] = [list(s) for s in row.input_shapes]
+    if row.output_shapes:
+        obj["output_shapes"] = [list(s) for s in row.output_shapes]
+    obj["from"] = list(row.sources)
+    obj["depth"] = row.depth
+    obj["parent"] = row.parent
+    obj["used"] = row.used
+    if row.shares is not None:
+        obj["shares"] = row.shares
     if row.window is not None:
         w = row.window
         obj["kernel_size"] = list(w.kernel)
@@ -124,7 +110,10 @@ def render_json(
         "input_shape": list(report.input_shape),
         "output_shape": None if report.output_shape is None else list(report.output_shape),
         "dtype": report.dtype,
+        "outputs": [{"name": t.name, "shape": list(t.shape)} for t in report.outputs],
     }
+    if report.several_inputs:
+        head["inputs"] = [{"name": t.name, "shape": list(t.shape)} for t in report.inputs]
     if top:
         head.update(top)
     yield json.dumps(head)[:-1] + ', "layers": ['
@@ -163,7 +152,7 @@ def percent(part: int, whole: int) -> str:
 def shapes_cells(row: Row, report: Report) -> list[Any]:
     w = row.window
     return [
-        row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
+        row.index, row.name, row.type, input_text(row), output_text(row),
         dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
         dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
         dims_text(row.rf_start, ", "),
@@ -173,9 +162,14 @@ def shapes_cells(row: Row, report: Report) -> list[Any]:
 def params_cells(row: Row, report: Report) -> list[Any]:
     t = report.totals
     params = f"{row.params:,}" + ("" if row.trainable or not row.params else " (frozen)")
+    if row.shares is not None:
+        params = f"0 (shares {row.shares})"
+    macs, flops = f"{row.macs:,}", f"{row.flops:,}"
+    if not row.used:
+        macs, flops = f"({macs}, unused)", f"({flops}, unused)"
     return [
-        row.index, row.name, row.type, shape_text(row.output_shape), params,
-        f"{row.macs:,}", f"{row.flops:,}", percent(row.params, t.params), percent(row.flops, t.flops),
+        row.index, row.name, row.type, output_text(row), params, macs, flops,
+        percent(row.params, t.params), percent(row.flops if row.used else 0, t.flops),
     ]  # fmt: skip
 
 
@@ -184,8 +178,7 @@ EXECUTE_COLUMNS = ("#", "name", "type", "input", "output", "params")
 
 def execute_cells(row: Row, report: Report) -> list[Any]:
     return [
-        row.index, row.name, row.type, input_text(row), shape_text(row.output_shape),
-        f"{row.params:,}",
+        row.index, row.name, row.type, input_text(row), output_text(row), f"{row.params:,}",
     ]  # fmt: skip
 
 
@@ -200,6 +193,8 @@ def summary_lines(report: Report, view: str) -> list[str]:
     t = report.totals
     if report.error is not None:
         lines = [f"stopped before layer {len(report.rows) + 1}: see the error on stderr"]
+    elif len(report.outputs) > 1:
+        lines = ["outputs: " + ", ".join(f"{t.name} {shape_text(t.shape)}" for t in report.outputs)]
     else:
         lines = [f"output: {shape_text(report.output_shape)}"]
     if view == "params":
@@ -214,33 +209,40 @@ def summary_lines(report: Report, view: str) -> list[str]:
 
 
 def table_rows(
-    report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None
-) -> list[list[Any]]:
+    report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None,
+    sources: bool = False,
+) -> list[list[Any]]:  # fmt: skip
     cells = VIEWS[view][1]
-    return [cells(row, report) + (extra_cells(row) if extra_cells else []) for row in report.rows]
+    return [
+        cells(row, report)[:3] + ([", ".join(row.sources)] if sources else [])
+        + cells(row, report)[3:] + (extra_cells(row) if extra_cells else [])
+        for row in report.rows
+    ]  # fmt: skip
 
 
 def render_table(
     report: Report, view: str, markdown: bool = False,
     extra_columns: tuple[str, ...] = (), extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
-    from tabulate import tabulate
-
-    columns = VIEWS[view][0] + extra_columns
+    sources = graph_like(report)
+    columns = VIEWS[view][0][:3] + (("from",) if sources else ()) + VIEWS[view][0][3:] + extra_columns
     title = report.model or report.source
     if markdown:
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    body = tabulate(
-        table_rows(report, view, extra_cells), headers=columns,
-        tablefmt="github" if markdown else "simple", disable_numparse=True,
-    )  # fmt: skip
+    body = table(columns, table_rows(report, view, extra_cells, sources), markdown)
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
-        "\n" + "\n".join(f"- {line}" for line in summary) if markdown else "\n".join(summary)
+        "\n" + "\n".join(map(markdown_item, summary)) if markdown else "\n".join(summary)
     ) + "\n"
+
+
+def markdown_item(line: str) -> str:
+    """A summary line as a markdown list item; an indented line nests under the one above."""
+    text = line.lstrip(" ")
+    return f"{' ' * (len(line) - len(text))}- {text}"
 
 
 def csv_dims(values: tuple[int, ...] | None) -> str:
@@ -252,10 +254,14 @@ def render_csv(
     report: Report, view: str, extra_columns: tuple[str, ...] = (),
     extra_cells: Callable[[Row], list[Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     columns = ["index", "name", "type", "input_shape", "output_shape", "params", "trainable", "buffers", "macs", "flops",
-               "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start"]  # fmt: skip
+               "kernel_size", "stride", "padding", "dilation", "receptive_field", "jump", "rf_start",
+               "from", "used", "shares"]  # fmt: skip
     writer.writerow(columns + [c.replace(" ", "_") for c in extra_columns])
     yield buffer.getvalue()
     for row in report.rows:
@@ -263,11 +269,12 @@ def render_csv(
         buffer.truncate()
         w = row.window
         writer.writerow([
-            row.index, row.name, row.type, input_text(row), shape_text(row.output_shape), row.params,
+            row.index, row.name, row.type, input_text(row), output_text(row), row.params,
             str(row.trainable).lower(), row.buffers, row.macs, row.flops,
             csv_dims(w.kernel if w else None), csv_dims(w.stride if w else None),
             padding_text(row).replace("×", "x"), csv_dims(w.dilation if w else None),
             csv_dims(row.receptive_field), csv_dims(row.jump), csv_dims(row.rf_start),
+            " ".join(row.sources), str(row.used).lower(), row.shares or "",
             *(extra_cells(row) if extra_cells else []),
         ])  # fmt: skip
         yield buffer.getvalue()
@@ -353,10 +360,68 @@ def confirmation(
     columns = CONFIRMATION_COLUMNS[view] + ((("seconds" if plain else "time"),) if timings else ())
     top: dict[str, Any] = {"ok": False if execution is None else execution.ok}
     if execution is not None:
-        top |= {"verdict": execution.verdict, "device": execution.device, "seed": execution.seed}
+        top |= {"verdict": verdict(execution), "device": execution.device, "seed": execution.seed}
     return {
         "extra_columns": columns,
         "extra_cells": lambda row: confirmation_cells(execution, row, view, timings, plain),
         "extra_json": lambda row: confirmation_json(execution, row, timings),
         "top_json": top,
     }
+
+
+# ---- the verdict of a PyTorch run -------------------------------------------------------------
+MAX_LISTED = 5  # differing rows named in the verdict
+
+
+def difference(check: Check) -> str:
+    """What differs at one row, in words: ``shape [1, 4, 3, 3] vs PyTorch [1, 4, 4, 4]``."""
+    if check.error is not None:
+        return f"PyTorch raised {check.error}"
+    parts = []
+    if not check.shape_matches:
+        parts.append(
+            f"shape {shape_text(check.row.output_shape)} vs PyTorch {shape_text(check.actual_shape)}"
+        )
+    if not check.params_match:
+        parts.append(f"params {check.row.params:,} vs PyTorch {check.actual_params:,}")
+    return ", ".join(parts)
+
+
+def verdict(execution: Execution) -> str:
+    """One line: ``all 53 layers confirmed``, or what differs and where."""
+    total = len(execution.report.rows)
+    several = len(execution.report.outputs)
+    if execution.ok:
+        outputs = f" and {several} outputs" if several > 1 else ""
+        return f"all {total} layer{'' if total == 1 else 's'}{outputs} confirmed"
+    failed = execution.failed
+    confirmed = sum(1 for c in execution.checks.values() if c.match)
+    if failed is not None and execution.unsupported:
+        return (
+            f"PyTorch has no {execution.report.dtype} kernel on {execution.device} for row "
+            f"{failed.row.index} ({failed.row.name}): {failed.error}; the run stopped "
+            f"there ({confirmed} rows confirmed); run with --dtype float32 to confirm "
+            "the rest"
+        )
+    differing = [c for c in execution.differing if c.error is None]
+    listed = "; ".join(
+        f"row {c.row.index} ({c.row.name}): {difference(c)}" for c in differing[:MAX_LISTED]
+    )
+    more = f"; and {len(differing) - MAX_LISTED} more" if len(differing) > MAX_LISTED else ""
+    text = (
+        f"{len(differing)} of {total} layers differ from PyTorch: {listed}{more}"
+        if differing
+        else ""
+    )
+    if failed is None and not differing:
+        expected = ", ".join(f"{t.name} {shape_text(t.shape)}" for t in execution.report.outputs)
+        actual = ", ".join(shape_text(s) for s in execution.outputs)
+        return f"the model's outputs differ: computed {expected}, PyTorch returned {actual}"
+    if failed is None:
+        return text
+    stop = (
+        f"PyTorch raised at row {failed.row.index} ({failed.row.name}) where cnncalc "
+        f"computed {shape_text(failed.row.output_shape)}: {failed.error}; the run stopped "
+        f"there ({confirmed} rows confirmed, {len(execution.report.rows) - len(execution.checks)} not run)"
+    )
+    return f"{stop}; {text}" if text else stop

@@ -4,24 +4,21 @@ cells are formatted here, with the formatters of ``render``."""
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from .graphview import INPUT, row_depth, row_parent
 from .render import (
-    dims_text,
     field_text,
-    human_bytes,
     input_text,
     padding_text,
     percent,
     render_json,
     row_object,
-    shape_text,
     summary_lines,
 )  # fmt: skip
+from .text import dims_text, human_bytes, shape_text
 from .views import (
     Line,
     Node,
@@ -173,7 +170,8 @@ def render_tree_table(
 ) -> Iterator[str]:  # fmt: skip
     """The table (or markdown) at ``depth``: one line per leaf, folded block and open
     block, the nesting drawn in the name column, then the summary of ``view``."""
-    from tabulate import tabulate
+    from .render import markdown_item
+    from .text import table
 
     report = tree.report
     keys = columns or DEFAULT_COLUMNS[view]
@@ -184,32 +182,17 @@ def render_tree_table(
         yield f"### {title}\n\n" if title else ""
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
-    import inspect
-
-    import tabulate as tabulate_module
-
-    # the tree's indentation is leading spaces: tabulate 0.10 keeps them with an argument,
-    # 0.9 with a module setting
-    keep = {"preserve_whitespace": True} if "preserve_whitespace" in inspect.signature(tabulate).parameters else {}
-    saved = tabulate_module.PRESERVE_WHITESPACE
-    tabulate_module.PRESERVE_WHITESPACE = True
-    try:
-        while True:
-            body = tabulate(
-                cells, headers=headers, tablefmt="github" if markdown else "simple",
-                disable_numparse=True, **keep,
-            )  # fmt: skip
-            excess = max(map(len, body.splitlines()), default=0) - (width or 0)
-            if width is None or excess <= 0 or "name" not in keys:
-                break
-            if not fit_names(cells, keys.index("name"), excess):
-                break
-    finally:
-        tabulate_module.PRESERVE_WHITESPACE = saved
+    while True:
+        body = table(tuple(headers), cells, markdown=markdown)
+        excess = max(map(len, body.splitlines()), default=0) - (width or 0)
+        if width is None or excess <= 0 or "name" not in keys:
+            break
+        if not fit_names(cells, keys.index("name"), excess):
+            break
     yield body + "\n"
     summary = summary_lines(report, view)
     yield (
-        "\n" + "\n".join(f"- {line}" for line in summary) if markdown else "\n".join(summary)
+        "\n" + "\n".join(markdown_item(line) for line in summary) if markdown else "\n".join(summary)
     ) + "\n"
 
 
@@ -308,6 +291,8 @@ def render_tree_csv(
     columns or ``CSV_DEFAULT``."""
     keys = columns or CSV_DEFAULT
     buffer = io.StringIO()
+    import csv
+
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(keys)
     yield buffer.getvalue()

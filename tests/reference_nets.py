@@ -113,150 +113,202 @@ def lenet5() -> nn.Module:
     )
 
 
-# ---- AlexNet and VGG-16 ------------------------------------------------------------------
-def alexnet(num_classes: int = 1000) -> nn.Module:
-    """torchvision ``alexnet``."""
-    features = nn.Sequential(
-        nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(64, 192, kernel_size=5, padding=2),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-        nn.Conv2d(192, 384, kernel_size=3, padding=1),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(384, 256, kernel_size=3, padding=1),
-        nn.ReLU(inplace=True),
-        nn.Conv2d(256, 256, kernel_size=3, padding=1),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2),
-    )
-    classifier = nn.Sequential(
-        nn.Dropout(0.5),
-        nn.Linear(256 * 6 * 6, 4096),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(4096, 4096),
-        nn.ReLU(inplace=True),
-        nn.Linear(4096, num_classes),
-    )
-    return nn.Sequential(features, nn.AdaptiveAvgPool2d((6, 6)), nn.Flatten(), classifier)
+# ---- torchvision's classics, with torchvision's attribute names ---------------------------
+# The modules hold the attributes torchvision gives them, so ``named_parameters()`` has
+# torchvision's names (``layer1.0.conv1``, ``features.0.0``). Where torchvision calls a
+# function in ``forward`` (``torch.flatten``), these hold a parameterless module instead,
+# so every step of the run is a leaf module a test can hook.
+class AlexNet(nn.Module):
+    """torchvision ``AlexNet``."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(3, 64, kernel_size=11, stride=4, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(64, 192, kernel_size=5, padding=2),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+            nn.Conv2d(192, 384, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(384, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(256, 256, kernel_size=3, padding=1),
+            nn.ReLU(inplace=True),
+            nn.MaxPool2d(kernel_size=3, stride=2),
+        )
+        self.avgpool = nn.AdaptiveAvgPool2d((6, 6))
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(
+            nn.Dropout(0.5),
+            nn.Linear(256 * 6 * 6, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.flatten(self.avgpool(self.features(x))))
+
+
+def alexnet() -> nn.Module:
+    return AlexNet()
 
 
 # (output channels, 3x3 convs) per stage; each stage ends with a 2x2 max-pool
 VGG16_STAGES = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
 
-def vgg16(num_classes: int = 1000) -> nn.Module:
-    """torchvision ``vgg16`` (configuration D, no batch norm)."""
-    layers: list[nn.Module] = []
-    in_channels = 3
-    for channels, convs in VGG16_STAGES:
-        for _ in range(convs):
-            layers += [nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU(inplace=True)]
-            in_channels = channels
-        layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
-    classifier = nn.Sequential(
-        nn.Linear(512 * 7 * 7, 4096),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(4096, 4096),
-        nn.ReLU(inplace=True),
-        nn.Dropout(0.5),
-        nn.Linear(4096, num_classes),
-    )
-    return nn.Sequential(
-        nn.Sequential(*layers), nn.AdaptiveAvgPool2d((7, 7)), nn.Flatten(), classifier
-    )
+class VGG(nn.Module):
+    """torchvision ``VGG`` in configuration D (``vgg16``, no batch norm)."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        layers: list[nn.Module] = []
+        in_channels = 3
+        for channels, convs in VGG16_STAGES:
+            for _ in range(convs):
+                layers += [nn.Conv2d(in_channels, channels, 3, padding=1), nn.ReLU(inplace=True)]
+                in_channels = channels
+            layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+        self.features = nn.Sequential(*layers)
+        self.avgpool = nn.AdaptiveAvgPool2d((7, 7))
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(
+            nn.Linear(512 * 7 * 7, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(4096, 4096),
+            nn.ReLU(inplace=True),
+            nn.Dropout(0.5),
+            nn.Linear(4096, num_classes),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.flatten(self.avgpool(self.features(x))))
+
+
+def vgg16() -> nn.Module:
+    return VGG()
 
 
 # ---- ResNet v1.5 -------------------------------------------------------------------------
-def basic_block(in_channels: int, planes: int, stride: int = 1) -> nn.Module:
+def downsample(in_channels: int, out_channels: int, stride: int) -> nn.Module | None:
+    """The projection shortcut where the shape changes: 1x1 conv with the stride, then BN."""
+    if stride == 1 and in_channels == out_channels:
+        return None
+    return nn.Sequential(*conv_bn(in_channels, out_channels, 1, stride))
+
+
+class BasicBlock(nn.Module):
     """torchvision ``BasicBlock``: two 3x3 convs; ReLU after the addition."""
-    body = nn.Sequential(
-        *conv_bn(in_channels, planes, 3, stride), nn.ReLU(inplace=True), *conv_bn(planes, planes, 3)
-    )
-    shortcut = None
-    if stride != 1 or in_channels != planes:
-        shortcut = nn.Sequential(*conv_bn(in_channels, planes, 1, stride))
-    return nn.Sequential(Residual(body, shortcut), nn.ReLU(inplace=True))
+
+    expansion = 1
+
+    def __init__(self, in_channels: int, planes: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = conv_bn(in_channels, planes, 3, stride)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2, self.bn2 = conv_bn(planes, planes, 3)
+        self.downsample = downsample(in_channels, planes, stride)
+        self.relu_out = nn.ReLU(inplace=True)  # torchvision calls self.relu again
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.bn2(self.conv2(self.relu(self.bn1(self.conv1(x)))))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu_out(out + identity)
 
 
-def bottleneck(in_channels: int, width: int, stride: int = 1) -> nn.Module:
+class Bottleneck(nn.Module):
     """torchvision ``Bottleneck`` (v1.5: the stride is on the 3x3 conv); expansion 4."""
-    out_channels = width * 4
-    body = nn.Sequential(
-        *conv_bn(in_channels, width, 1),
-        nn.ReLU(inplace=True),
-        *conv_bn(width, width, 3, stride),
-        nn.ReLU(inplace=True),
-        *conv_bn(width, out_channels, 1),
-    )
-    shortcut = None
-    if stride != 1 or in_channels != out_channels:
-        shortcut = nn.Sequential(*conv_bn(in_channels, out_channels, 1, stride))
-    return nn.Sequential(Residual(body, shortcut), nn.ReLU(inplace=True))
+
+    expansion = 4
+
+    def __init__(self, in_channels: int, width: int, stride: int = 1) -> None:
+        super().__init__()
+        self.conv1, self.bn1 = conv_bn(in_channels, width, 1)
+        self.conv2, self.bn2 = conv_bn(width, width, 3, stride)
+        self.conv3, self.bn3 = conv_bn(width, width * 4, 1)
+        self.relu1, self.relu2 = nn.ReLU(inplace=True), nn.ReLU(inplace=True)
+        self.downsample = downsample(in_channels, width * 4, stride)
+        self.relu_out = nn.ReLU(inplace=True)  # torchvision calls one self.relu three times
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.relu1(self.bn1(self.conv1(x)))
+        out = self.relu2(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
+        identity = x if self.downsample is None else self.downsample(x)
+        return self.relu_out(out + identity)
 
 
-def resnet(
-    block: Callable[[int, int, int], nn.Module],
-    expansion: int,
-    blocks_per_stage: tuple[int, int, int, int],
-    num_classes: int = 1000,
-) -> nn.Module:
-    """torchvision ``ResNet``: a 7x7 stem, four stages of 64/128/256/512 planes, a linear head."""
-    layers: list[nn.Module] = [
-        *conv_bn(3, 64, 7, stride=2),
-        nn.ReLU(inplace=True),
-        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
-    ]
-    in_channels = 64
-    for stage, (planes, count) in enumerate(
-        zip((64, 128, 256, 512), blocks_per_stage, strict=True)
-    ):
-        stride = 1 if stage == 0 else 2
-        stage_blocks = []
-        for index in range(count):
-            stage_blocks.append(block(in_channels, planes, stride if index == 0 else 1))
-            in_channels = planes * expansion
-        layers.append(nn.Sequential(*stage_blocks))
-    layers += [nn.AdaptiveAvgPool2d((1, 1)), nn.Flatten(), nn.Linear(512 * expansion, num_classes)]
-    return nn.Sequential(*layers)
+class ResNet(nn.Module):
+    """torchvision ``ResNet``: a 7x7 stem, four stages of 64/128/256/512 planes, ``fc``."""
+
+    def __init__(
+        self, block: type[BasicBlock] | type[Bottleneck], layers: tuple[int, int, int, int],
+        num_classes: int = 1000,
+    ) -> None:  # fmt: skip
+        super().__init__()
+        self.conv1, self.bn1 = conv_bn(3, 64, 7, stride=2)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        in_channels = 64
+        for stage, (planes, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
+            blocks = []
+            for index in range(count):
+                stride = 2 if stage > 0 and index == 0 else 1
+                blocks.append(block(in_channels, planes, stride))
+                in_channels = planes * block.expansion
+            setattr(self, f"layer{stage + 1}", nn.Sequential(*blocks))
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(512 * block.expansion, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer4(self.layer3(self.layer2(self.layer1(x))))
+        return self.fc(self.flatten(self.avgpool(x)))
 
 
 def resnet18() -> nn.Module:
-    return resnet(basic_block, 1, (2, 2, 2, 2))
+    return ResNet(BasicBlock, (2, 2, 2, 2))
 
 
 def resnet50() -> nn.Module:
-    return resnet(bottleneck, 4, (3, 4, 6, 3))
+    return ResNet(Bottleneck, (3, 4, 6, 3))
 
 
 # ---- MobileNetV2 -------------------------------------------------------------------------
 def conv_bn_relu6(
     in_channels: int, out_channels: int, kernel_size: int = 3, stride: int = 1, groups: int = 1
-) -> list[nn.Module]:
-    """torchvision ``Conv2dNormActivation`` with ReLU6."""
-    return [
+) -> nn.Sequential:
+    """torchvision ``Conv2dNormActivation`` with ReLU6: a Sequential of conv, BN, ReLU6."""
+    return nn.Sequential(
         *conv_bn(in_channels, out_channels, kernel_size, stride, groups),
         nn.ReLU6(inplace=True),
-    ]
+    )
 
 
-def inverted_residual(
-    in_channels: int, out_channels: int, stride: int, expand_ratio: int
-) -> nn.Module:
-    """torchvision ``InvertedResidual``: expand 1x1, depthwise 3x3, project 1x1 (linear)."""
-    hidden = in_channels * expand_ratio
-    layers: list[nn.Module] = []
-    if expand_ratio != 1:
-        layers += conv_bn_relu6(in_channels, hidden, kernel_size=1)
-    layers += conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden)
-    layers += conv_bn(hidden, out_channels, 1)
-    body = nn.Sequential(*layers)
-    if stride == 1 and in_channels == out_channels:
-        return Residual(body)
-    return body
+class InvertedResidual(nn.Module):
+    """torchvision ``InvertedResidual``: expand 1x1, depthwise 3x3, project 1x1 (linear),
+    held in ``conv``; the input is added back where stride is 1 and channels unchanged."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, expand_ratio: int) -> None:
+        super().__init__()
+        hidden = in_channels * expand_ratio
+        layers: list[nn.Module] = []
+        if expand_ratio != 1:
+            layers.append(conv_bn_relu6(in_channels, hidden, kernel_size=1))
+        layers.append(conv_bn_relu6(hidden, hidden, stride=stride, groups=hidden))
+        layers += conv_bn(hidden, out_channels, 1)
+        self.conv = nn.Sequential(*layers)
+        self.use_res_connect = stride == 1 and in_channels == out_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.conv(x) if self.use_res_connect else self.conv(x)
 
 
 # (expand ratio t, output channels c, repeats n, first stride s), width multiplier 1.0
@@ -271,22 +323,29 @@ MOBILENETV2_SETTINGS = [
 ]
 
 
-def mobilenet_v2(num_classes: int = 1000) -> nn.Module:
-    """torchvision ``mobilenet_v2`` (width 1.0, last channel 1280)."""
-    features: list[nn.Module] = [nn.Sequential(*conv_bn_relu6(3, 32, stride=2))]
-    in_channels = 32
-    for t, c, n, s in MOBILENETV2_SETTINGS:
-        for index in range(n):
-            features.append(inverted_residual(in_channels, c, s if index == 0 else 1, t))
-            in_channels = c
-    features.append(nn.Sequential(*conv_bn_relu6(in_channels, 1280, kernel_size=1)))
-    return nn.Sequential(
-        nn.Sequential(*features),
-        nn.AdaptiveAvgPool2d((1, 1)),
-        nn.Flatten(),
-        nn.Dropout(0.2),
-        nn.Linear(1280, num_classes),
-    )
+class MobileNetV2(nn.Module):
+    """torchvision ``MobileNetV2`` (width 1.0, last channel 1280)."""
+
+    def __init__(self, num_classes: int = 1000) -> None:
+        super().__init__()
+        features: list[nn.Module] = [conv_bn_relu6(3, 32, stride=2)]
+        in_channels = 32
+        for t, c, n, s in MOBILENETV2_SETTINGS:
+            for index in range(n):
+                features.append(InvertedResidual(in_channels, c, s if index == 0 else 1, t))
+                in_channels = c
+        features.append(conv_bn_relu6(in_channels, 1280, kernel_size=1))
+        self.features = nn.Sequential(*features)
+        self.avgpool = nn.AdaptiveAvgPool2d((1, 1))
+        self.flatten = nn.Flatten()
+        self.classifier = nn.Sequential(nn.Dropout(0.2), nn.Linear(1280, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.flatten(self.avgpool(self.features(x))))
+
+
+def mobilenet_v2() -> nn.Module:
+    return MobileNetV2()
 
 
 # ---- U-Net -------------------------------------------------------------------------------
@@ -300,31 +359,55 @@ def double_conv(in_channels: int, out_channels: int) -> nn.Sequential:
     )
 
 
-def unet_level(channels: int, inner: nn.Module | None) -> nn.Module:
-    """One level below the top: pool, convs, the deeper levels, then up-sample.
+class Down(nn.Module):
+    """2x2 max-pool, then the level's double conv."""
 
-    Wrapped in a concatenating residual so the up-sampled features are joined with the
-    level's input (the skip connection).
-    """
-    layers: list[nn.Module] = [nn.MaxPool2d(2), double_conv(channels // 2, channels)]
-    if inner is not None:
-        layers += [inner, double_conv(channels * 2, channels)]
-    layers.append(nn.ConvTranspose2d(channels, channels // 2, kernel_size=2, stride=2))
-    return Residual(nn.Sequential(*layers), merge="concat")
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.pool = nn.MaxPool2d(2)
+        self.conv = double_conv(in_channels, out_channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pool(x))
 
 
-def unet(in_channels: int = 1, num_classes: int = 2, base: int = 64, depth: int = 4) -> nn.Module:
+class Up(nn.Module):
+    """Transposed conv up, joined with the skip connection as ``cat([skip, up])``."""
+
+    def __init__(self, in_channels: int, out_channels: int) -> None:
+        super().__init__()
+        self.up = nn.ConvTranspose2d(in_channels, out_channels, kernel_size=2, stride=2)
+        self.conv = double_conv(out_channels * 2, out_channels)
+
+    def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.conv(torch.cat([skip, self.up(x)], dim=1))
+
+
+class UNet(nn.Module):
     """U-Net (Ronneberger et al. 2015) with padded convs: 4 down and 4 up levels."""
-    inner: nn.Module | None = None
-    for level in range(depth, 0, -1):
-        inner = unet_level(base * 2**level, inner)
-    assert inner is not None
-    return nn.Sequential(
-        double_conv(in_channels, base),
-        inner,
-        double_conv(base * 2, base),
-        nn.Conv2d(base, num_classes, kernel_size=1),
-    )
+
+    def __init__(self, in_channels: int = 1, num_classes: int = 2, base: int = 64) -> None:
+        super().__init__()
+        self.inc = double_conv(in_channels, base)
+        for level in range(1, 5):
+            setattr(self, f"down{level}", Down(base * 2 ** (level - 1), base * 2**level))
+        for level in range(1, 5):
+            channels = base * 2 ** (4 - level)
+            setattr(self, f"up{level}", Up(channels * 2, channels))
+        self.outc = nn.Conv2d(base, num_classes, kernel_size=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = [self.inc(x)]
+        for level in range(1, 5):
+            skips.append(getattr(self, f"down{level}")(skips[-1]))
+        x = skips.pop()
+        for level in range(1, 5):
+            x = getattr(self, f"up{level}")(x, skips.pop())
+        return self.outc(x)
+
+
+def unet() -> nn.Module:
+    return UNet()
 
 
 # ---- ConvNeXt ----------------------------------------------------------------------------
@@ -462,6 +545,12 @@ REFERENCE: dict[str, tuple[Callable[[], nn.Module], Shape]] = {
 # ---- counting as PyTorch sees it ---------------------------------------------------------
 def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
+
+
+def parameter_prefixes(module: nn.Module) -> list[str]:
+    """The modules that hold parameters, as ``named_parameters()`` names them, in order:
+    ``layer1.0.conv1`` for ``layer1.0.conv1.weight``."""
+    return list(dict.fromkeys(name.rpartition(".")[0] for name, _ in module.named_parameters()))
 
 
 def run(module: nn.Module, input_shape: Shape) -> tuple[Shape, int]:

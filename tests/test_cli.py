@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as run
 
 from cnncalc.cli import cli
 
@@ -18,17 +18,17 @@ CONFIGS = Path(__file__).parent.parent / "configs"
 TINY = "conv2d(2, 3) -> relu"
 
 
-def run(*args: str, stdin: str | None = None):
-    return CliRunner().invoke(cli, list(args), input=stdin)
-
-
 def test_every_command_has_help_with_an_example() -> None:
-    assert {"shapes", "params", "layers", "conv", "solve", "explain"} <= set(cli.commands)
+    """One test over every registered command, so a new command cannot go without help."""
+    assert {"shapes", "params", "execute", "layers", "conv", "solve", "explain"} <= set(cli.commands)
     for name, command in cli.commands.items():
         result = run(name, "--help")
-        assert result.exit_code == 0, name
+        assert (result.exit_code, result.stderr) == (0, ""), name
         assert result.stdout.startswith(f"Usage: cli {name}")
-        assert "cnncalc " in (command.help or ""), f"{name} help has no example"
+        assert f"cnncalc {name}" in (command.help or ""), f"{name} help has no example"
+        formats = next((p for p in command.params if p.name == "fmt"), None)
+        if formats is not None:  # one option name, table first, csv wherever tables are
+            assert formats.opts == ["--format"] and formats.type.choices[:3] == ("table", "json", "csv")
     assert run("--help").exit_code == 0
 
 
@@ -89,7 +89,20 @@ def test_csv_and_markdown() -> None:
         ("conv2d1", "[1, 2, 6, 6]", "3x3"), ("relu2", "[1, 2, 6, 6]", ""),
     ]
     markdown = run("params", TINY, "--input", "1x8x8", "--format", "markdown").stdout
-    assert "| 1   | conv2d1 |" in markdown.replace("  ", " ") or "| conv2d1" in markdown
+    assert markdown == (
+        "### inline spec\n\n"
+        "| #   | name    | type   | output       | params   | MACs   | FLOPs   | params %   | FLOPs %   |\n"
+        "|-----|---------|--------|--------------|----------|--------|---------|------------|-----------|\n"
+        "| 1   | conv2d1 | conv2d | [1, 2, 6, 6] | 20       | 648    | 1,368   | 100.0%     | 95.0%     |\n"
+        "| 2   | relu2   | relu   | [1, 2, 6, 6] | 0        | 0      | 72      | 0.0%       | 5.0%      |\n"
+        "\n"
+        "- output: [1, 2, 6, 6]\n"
+        "- params: 20\n"
+        "  - trainable: 20  non-trainable: 0  buffers: 0\n"  # nested under params, not '-   trainable'
+        "- MACs: 648\n"
+        "- FLOPs: 1,440 (1.44 K)\n"
+        "- memory (float32): params 80 B, activations 832 B\n"
+    )
 
 
 def test_standard_input() -> None:
@@ -151,3 +164,24 @@ def test_whole_process_entry_point(tmp_path) -> None:
     assert json.loads(result.stdout)["totals"]["params"] == 61706
     bad = subprocess.run([sys.executable, "-m", "cnncalc", "shapes", "relu("], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_every_command_reports_errors_in_one_place_with_the_error_s_exit_code(monkeypatch) -> None:
+    """The group maps a CnncalcError from any command to stderr and its ``exit_code``."""
+    from cnncalc.errors import CnncalcError
+    from cnncalc.tutor.window import WindowSpec
+
+    class Refused(CnncalcError):
+        exit_code = 3
+
+    def refuse(*args: object) -> None:
+        raise Refused("no, with the numbers 1 and 2")
+
+    monkeypatch.setattr(WindowSpec, "build", refuse)
+    result = run("conv", "--input", "6", "--kernel", "3")
+    assert (result.exit_code, result.stdout, result.stderr) == (3, "", "error: no, with the numbers 1 and 2\n")
+    monkeypatch.undo()
+    refused = run("conv", "--input", "3", "--kernel", "5")  # the real layer refuses: exit 2
+    assert (refused.exit_code, refused.stderr) == (2, "error: conv1d kernel is larger than the padded "
+                                                      "input: padded input 3, kernel 5 (kernel_size 5, "
+                                                      "dilation 1) on input [1, 1, 3]\n")  # fmt: skip

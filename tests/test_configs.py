@@ -11,7 +11,6 @@ Three kinds of check:
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -51,7 +50,6 @@ MERGE_TYPES = {"add", "concat", "mul"}
 # (CNBlock.layer_scale), not in a module of its own.
 OWN_PARAMETER_TYPES = {"layer_scale"}
 # Configs whose rows with parameters are named as the reference module's parameters.
-TORCHVISION_NAMED = {"convnext_tiny.yaml"}
 
 
 @functools.cache
@@ -74,11 +72,15 @@ def test_configs_found() -> None:
 @pytest.mark.parametrize("name", CONFIG_FILES)
 def test_config_loads_and_analyses(name: str) -> None:
     report = report_for(name)
+    assert report.error is None, report.error
     assert report.output_shape[0] == 1
     assert report.rows
-    assert report.rows[-1].output_shape == report.output_shape
+    assert report.output_shape == report.outputs[0].shape
+    produced = {row.name: row.output_shape for row in report.rows}
+    for output in report.outputs:  # an output is a row's tensor (or a piece of a split)
+        assert produced.get(output.name, output.shape) == output.shape
     assert report.totals.params == sum(row.params for row in report.rows)
-    assert report.totals.macs == sum(row.macs for row in report.rows)
+    assert report.totals.macs == sum(row.macs for row in report.rows if row.used)
 
 
 # ---- published figures at full size ------------------------------------------------------
@@ -188,7 +190,7 @@ def test_rows_match_torch_leaves(name: str) -> None:
     assert tuple(own) == expected.own
 
 
-# ---- names as torchvision's ------------------------------------------------------------------
+# ---- names as torchvision's, a module's own parameters included (ConvNeXt's layer_scale) -------
 def parameter_prefixes(module: torch.nn.Module) -> dict[str, int]:
     """Each parameter's module path (``features.0.0`` for ``features.0.0.weight``), or the
     parameter's own name where a module holds it beside its children
@@ -205,29 +207,8 @@ def names_with_params(name: str) -> dict[str, int]:
     return {row.name: row.params for row in report_for(name).rows if row.params}
 
 
-def without_residual_segments(name: str) -> str:
-    """A row name less the segment that an unnamed residual block adds today (``residual1``)."""
-    return re.sub(r"(?:^|(?<=\.))residual\d+\.", "", name)
-
-
-@pytest.mark.parametrize("name", sorted(TORCHVISION_NAMED))
-def test_rows_with_params_are_torchvision_names_up_to_residual_segments(name: str) -> None:
-    pytest.importorskip("torch")
-    import reference_nets
-
-    expected = parameter_prefixes(reference_nets.REFERENCE[name][0]())
-    rows = names_with_params(name)
-    assert {without_residual_segments(n): p for n, p in rows.items()} == expected
-    assert len(rows) == len(expected)
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="an unnamed residual block still adds a segment (features.1.0.residual1.block.0); "
-    "SPEC 'Names' drops it. When this passes, remove this marker.",
-)
-@pytest.mark.parametrize("name", sorted(TORCHVISION_NAMED))
-def test_rows_with_params_are_torchvision_names(name: str) -> None:
+@pytest.mark.parametrize("name", ["convnext_tiny.yaml"])
+def test_rows_with_params_are_torchvision_names_with_own_parameters(name: str) -> None:
     pytest.importorskip("torch")
     import reference_nets
 
@@ -253,3 +234,31 @@ def test_convnext_settings_that_do_not_count_are_torchvisions_too() -> None:
     assert len(scales) == 18
     norms = [m.eps for m in module.modules() if isinstance(m, torch.nn.LayerNorm)]
     assert [r.layer.args.eps for r in rows if r.type in ("layernorm", "layernorm2d")] == norms
+
+
+# ---- names as torchvision's ---------------------------------------------------------------
+TORCHVISION_NAMED = (
+    "alexnet.yaml", "vgg16.yaml", "resnet18.yaml", "resnet50.yaml", "mobilenetv2.yaml", "unet.yaml",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TORCHVISION_NAMED)
+def test_rows_with_params_are_named_as_torchvision_names_parameters(name: str) -> None:
+    """The rows that hold parameters are exactly the module's ``named_parameters()``
+    prefixes, in order (``conv1``, ``layer1.0.conv1``, ``layer1.0.downsample.0``, ``fc``)."""
+    pytest.importorskip("torch")
+    import reference_nets
+
+    build, _ = reference_nets.REFERENCE[name]
+    report = report_for(name)
+    assert [row.name for row in report.rows if row.params] == reference_nets.parameter_prefixes(build())
+
+
+def test_torchvision_names_spelled_out() -> None:
+    """A few names as torchvision prints them, without torch."""
+    names = {row.name for row in report_for("resnet50.yaml").rows}
+    assert {"conv1", "bn1", "layer1.0.conv1", "layer1.0.downsample.0", "layer4.2.bn3", "fc"} <= names
+    names = {row.name for row in report_for("mobilenetv2.yaml").rows}
+    assert {"features.0.0", "features.1.conv.0.0", "features.2.conv.1.0", "features.18.0", "classifier.1"} <= names
+    names = {row.name for row in report_for("vgg16.yaml").rows}
+    assert {"features.0", "features.28", "classifier.6"} <= names

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from cnncalc import analyse, load_model
 from cnncalc.cli import cli
-from cnncalc.render import with_human
+from cnncalc.text import with_human
 
 CONFIGS = Path(__file__).parent.parent / "configs"
 BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")

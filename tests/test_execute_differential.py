@@ -7,9 +7,14 @@ PyTorch path (each layer type's ``to_torch``, the blocks, the merges). They must
   forward raises, or an empty output), except where cnncalc is stricter by design; each
   such case is listed in ``stricter_by_design`` with its reason.
 
-A failure prints the case as a ready-to-paste ``cnncalc execute`` command. The example
-count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about 20 s
-for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
+- Random graphs of named tensors (skips, splits, several outputs, shared layers, merges
+  with broadcasting) must compute exactly what an interpreter written here in plain torch
+  computes, or be refused at the entry where torch raises.
+
+A failure prints the case as a ready-to-paste ``cnncalc execute`` command (for graphs, the
+model file). The example
+count is the hypothesis profile's (tests/conftest.py): 300 a test by default, about a
+minute for the file on two cores; ``HYPOTHESIS_PROFILE=long`` runs 20,000 a test.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from cnncalc_oracle import inline_call  # noqa: E402
 from cnncalc import analyse, load_model  # noqa: E402
 from cnncalc.errors import CnncalcError  # noqa: E402
 from cnncalc.execute import execute  # noqa: E402
+from cnncalc.render import verdict  # noqa: E402
 
 Shape = tuple[int, ...]
 ACTIVATIONS = (
@@ -264,7 +270,7 @@ def check_agreement(spec: str, sample: Shape, batch: int) -> Any:
     report = analyse(load_model(spec, sample), batch=batch)
     if report.error is None:
         result = execute(report, seed=0)
-        assert result.ok, f"{command(spec, sample, batch)}\n{result.verdict}"
+        assert result.ok, f"{command(spec, sample, batch)}\n{verdict(result)}"
     return report
 
 
@@ -341,3 +347,207 @@ def test_known_refusals_agree_with_pytorch(spec: str, sample: Shape) -> None:
     report = check_agreement(spec, sample, 1)
     assert report.error is not None
     assert torch_output(spec, (1, *sample)) is None
+
+
+# ---- random graphs: skips, splits, several outputs, shared layers, broadcasting merges ------
+# Each case is a model file of named entries reading earlier tensors. An interpreter written
+# here in plain torch (not cnncalc's ``to_torch``) runs it; cnncalc must compute exactly what
+# it computes (every row's shape, the params, the outputs, the MACs of what the outputs
+# need) or refuse the entry where it raises; and cnncalc's own execute must confirm it.
+GRAPH_KINDS = ("conv", "conv", "relu", "pool", "gate", "add", "mul", "concat", "chunk", "split", "share")
+
+
+def graph_yaml(inputs: dict[str, Shape], entries: list[dict[str, Any]], outputs: list[str]) -> str:
+    """The case as a model file, ready to paste."""
+    lines = ["inputs: {" + ", ".join(f"{n}: {list(s)}" for n, s in inputs.items()) + "}", "layers:"]
+    for entry in entries:
+        if entry["kind"] == "share":
+            lines.append(f"  - share: {entry['share']}")
+        else:
+            args = entry["args"]
+            lines.append(f"  - {entry['type']}: " + ("{" + ", ".join(f"{k}: {v}" for k, v in args.items()) + "}" if args else "{}"))
+        lines.append(f"    name: {entry['name']}")
+        sources = entry["from"]
+        lines.append(f"    from: {sources[0] if len(sources) == 1 else '[' + ', '.join(sources) + ']'}")
+    lines.append(f"outputs: [{', '.join(outputs)}]")
+    return "\n".join(lines) + "\n"
+
+
+class GraphRun:
+    """Runs a case's entries in torch, eagerly, keeping every module and tensor."""
+
+    def __init__(self, inputs: dict[str, torch.Tensor]) -> None:
+        self.tensors: dict[str, Any] = dict(inputs)
+        self.modules: dict[str, Any] = {}
+
+    def read(self, name: str) -> Any:
+        base, _, piece = name.rpartition(".")
+        if base and piece.isdigit() and base in self.tensors:
+            return self.tensors[base][int(piece)]
+        return self.tensors[name]
+
+    def module(self, entry: dict[str, Any], first: torch.Tensor) -> Any:
+        args, kind = entry["args"], entry["kind"]
+        if kind == "share":
+            return self.modules[entry["share"]]
+        if kind == "conv":
+            return torch.nn.Conv2d(first.shape[1], args["out_channels"], args["kernel_size"], args["stride"], args["padding"])
+        if kind == "relu":
+            return torch.nn.ReLU()
+        if kind == "pool":
+            return torch.nn.MaxPool2d(2)
+        if kind == "gate":
+            return torch.nn.AdaptiveAvgPool2d(1)
+        return None
+
+    def step(self, entry: dict[str, Any]) -> Any:
+        reads = [self.read(n) for n in entry["from"]]
+        flat = [t for r in reads for t in (r if isinstance(r, tuple) else (r,))]
+        kind, args = entry["kind"], entry["args"]
+        if kind not in ("add", "mul", "concat") and (len(reads) != 1 or isinstance(reads[0], tuple)):
+            raise ValueError("one tensor expected")  # as torch.relu((t,)) refuses
+        if kind == "add":
+            out = flat[0]
+            for t in flat[1:]:
+                out = out + t
+        elif kind == "mul":
+            out = flat[0]
+            for t in flat[1:]:
+                out = out * t
+        elif kind == "concat":
+            out = torch.cat(flat, dim=1)
+        elif kind == "chunk":
+            out = torch.chunk(flat[0], args["chunks"], dim=1)
+        elif kind == "split":
+            out = torch.split(flat[0], args["split_size_or_sections"], dim=1)
+        else:
+            module = self.modules.setdefault(entry["name"], self.module(entry, flat[0]))
+            out = module(flat[0])
+        pieces = out if isinstance(out, tuple) else (out,)
+        if any(0 in p.shape for p in pieces) or (kind in ("add", "mul", "concat") and len(flat) < 2):
+            raise ValueError("an empty tensor, or a merge of one tensor")
+        self.tensors[entry["name"]] = out
+        return out
+
+
+@st.composite
+def graph_cases(draw: st.DrawFn) -> tuple[dict[str, Shape], list[dict[str, Any]], list[str], int]:
+    """Up to 8 entries on one or two 2-D inputs. Shapes are tracked by running the entries
+    in torch while drawing, so most merges fit; some are left to chance."""
+    inputs = {"x": (draw(st.integers(1, 4)), draw(st.integers(3, 9)), draw(st.integers(3, 9)))}
+    if draw(st.booleans()):
+        inputs["y"] = (draw(st.integers(1, 4)), *draw(st.sampled_from([inputs["x"][1:], (1, 1), (3, 3)])))
+    batch = draw(st.integers(1, 2))
+    run = GraphRun({n: torch.zeros(batch, *s) for n, s in inputs.items()})
+    tensors = list(inputs)  # names of single tensors that can be read
+    entries: list[dict[str, Any]] = []
+    with torch.inference_mode():
+        for index in range(draw(st.integers(1, 8))):
+            name = f"t{index + 1}"
+            kind = draw(st.sampled_from(GRAPH_KINDS))
+            if kind == "share" and not any(e["kind"] == "conv" for e in entries):
+                kind = "relu"
+            source = draw(st.sampled_from(tensors[-4:]))
+            entry: dict[str, Any] = {"name": name, "kind": kind, "args": {}, "from": [source]}
+            if kind == "conv":
+                entry["type"] = "conv2d"
+                entry["args"] = {"out_channels": draw(st.integers(1, 6)), "kernel_size": draw(st.sampled_from([1, 3])),
+                                 "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 1))}  # fmt: skip
+            elif kind in ("relu", "pool", "gate"):
+                entry["type"] = {"relu": "relu", "pool": "maxpool2d", "gate": "adaptive_avgpool2d"}[kind]
+                entry["args"] = {"kernel_size": 2} if kind == "pool" else {"output_size": 1} if kind == "gate" else {}
+            elif kind in ("add", "mul", "concat"):
+                entry["type"] = kind
+                shape = getattr(run.read(source), "shape", None)
+                same = [n for n in tensors if getattr(run.read(n), "shape", ()) == shape]
+                pool = (same or tensors) if draw(st.booleans()) else tensors
+                others = draw(st.lists(st.sampled_from(pool), min_size=1, max_size=2))
+                entry["from"] = [source, *others]
+            elif kind == "chunk":
+                entry["type"], entry["args"] = "chunk", {"chunks": draw(st.integers(1, 3))}
+            elif kind == "split":
+                entry["type"], entry["args"] = "split", {"split_size_or_sections": draw(st.integers(1, 3))}
+            else:
+                entry["share"] = draw(st.sampled_from([e["name"] for e in entries if e["kind"] == "conv"]))
+            entries.append(entry)
+            try:
+                out = run.step(entry)
+            except Exception:  # noqa: BLE001 - a case torch refuses ends here
+                break
+            if isinstance(out, tuple):
+                tensors += [f"{name}.{i}" for i in range(len(out))]
+                if kind == "split" or draw(st.booleans()):  # a merge may read the whole split
+                    continue
+            tensors.append(name)
+    names = [e["name"] for e in entries if e["kind"] not in ("chunk", "split")] or [entries[-1]["name"]]
+    outputs = draw(st.lists(st.sampled_from(names), min_size=1, max_size=3, unique=True))
+    return inputs, entries, outputs, batch
+
+
+def torch_graph(inputs: dict[str, Shape], entries: list[dict[str, Any]], outputs: list[str],
+                batch: int) -> tuple[GraphRun, int | None, int]:  # fmt: skip
+    """Run the case in torch: the run, the index of the entry torch refused (None if
+    none), and the MACs of computing the outputs alone (conv only: half torch's FLOPs)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    torch.manual_seed(0)
+    run = GraphRun({n: torch.randn(batch, *s) for n, s in inputs.items()})
+    with torch.inference_mode():
+        for index, entry in enumerate(entries):
+            try:
+                run.step(entry)
+            except Exception:  # noqa: BLE001 - torch's refusal is the verdict
+                return run, index, 0
+        # the MACs of what the outputs need: the entries they reach, run again
+        by_name = {e["name"]: e for e in entries}
+        needed: list[str] = []
+
+        def need(name: str) -> None:
+            base = name.rpartition(".")[0] if name not in by_name and "." in name else name
+            if base in by_name and base not in needed:
+                for source in by_name[base]["from"]:
+                    need(source)
+                needed.append(base)
+
+        for name in outputs:
+            need(name)
+        counter = FlopCounterMode(display=False)
+        with counter:
+            for name in needed:
+                run.step(by_name[name])
+    return run, None, counter.get_total_flops() // 2
+
+
+@given(graph_cases())
+def test_random_graphs_agree_with_pytorch(case: tuple[dict[str, Shape], list[dict[str, Any]], list[str], int]) -> None:
+    from cnncalc.spec.document import build_model
+    from cnncalc.spec.yaml_loader import load_yaml
+
+    inputs, entries, outputs, batch = case
+    text = graph_yaml(inputs, entries, outputs)
+    note(f"cnncalc execute --batch {batch} model.yaml, where model.yaml is:\n{text}")
+    report = analyse(build_model(load_yaml(text), "model.yaml"), batch=batch)
+    run, refused, macs = torch_graph(inputs, entries, outputs, batch)
+    event("torch refuses" if refused is not None else "torch computes")
+    if refused is not None:
+        assert report.error is not None, f"torch refuses entry {refused + 1}, cnncalc computes it"
+        assert len(report.rows) == refused, str(report.error)
+        return
+    unread = [n for n in inputs if all(n not in e["from"] for e in entries)]
+    if len(inputs) > 1 and unread:  # an input nobody reads is refused, by design
+        assert report.error is not None and "is read by no entry" in str(report.error)
+        return
+    assert report.error is None, str(report.error)
+    for row, entry in zip(report.rows, entries, strict=True):
+        out = run.tensors[entry["name"]]
+        pieces = tuple(tuple(p.shape) for p in (out if isinstance(out, tuple) else (out,)))
+        assert (row.output_shapes or (row.output_shape,)) == pieces, row.name
+    params = sum(p.numel() for m in {id(m): m for m in run.modules.values()}.values() for p in m.parameters())
+    assert report.totals.params == params
+    assert report.totals.macs == macs
+    expected = [run.read(n) for n in outputs]
+    assert [t.shape for t in report.outputs] == [
+        tuple(t.shape) for value in expected for t in (value if isinstance(value, tuple) else (value,))
+    ]
+    result = execute(report, seed=0)
+    assert result.ok, result.verdict

@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
+from click.testing import Result
+from conftest import invoke as invoke_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnncalc import CnncalcError, analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.layers import ALL_TYPES
 from cnncalc.limits import MAX_NESTING
 from cnncalc.render import render
@@ -99,7 +99,7 @@ def analyse_cleanly(source: str, input_shape: tuple[int, ...] | None = None) -> 
 
 def invoke(args: list[str], stdin: str | bytes | None = None) -> Result:
     with time_limit():
-        return CliRunner().invoke(cli, args, input=stdin)
+        return invoke_cli(*args, stdin=stdin)
 
 
 def assert_clean_exit(result: Result) -> None:

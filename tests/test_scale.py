@@ -27,7 +27,7 @@ def test_a_100k_layer_inline_model(deep_report: Report) -> None:
     assert [row.index for row in deep_report.rows[:3]] == [1, 2, 3]
     last = deep_report.rows[-1]
     assert (last.index, last.name, last.output_shape) == (
-        LAYERS, f"sequential1.{LAYERS // 2 - 1}.relu2", (1, 16, 32, 32)
+        LAYERS, f"sequential1.{LAYERS // 2 - 1}.1", (1, 16, 32, 32)
     )  # fmt: skip
     assert deep_report.totals.params == LAYERS // 2 * (16 * 16 * 3 * 3 + 16)
     # The receptive field grows by 2 per 3×3 convolution, exactly, to the last row.
@@ -66,3 +66,30 @@ def test_a_failing_layer_deep_in_a_large_model() -> None:
     report = analyse(load_model(spec, (8,)))
     assert len(report.rows) == LAYERS + 1
     assert str(report.error).startswith(f"inline spec: layer {LAYERS + 2} (conv2d3): conv2d expects")
+
+
+def test_a_unet_with_1000_skip_connections() -> None:
+    """1,000 encoder outputs stay alive until their decoder level adds them back: 3,000
+    rows, each add reading the matching encoder level."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
+    from run import unet_yaml
+
+    from cnncalc.spec.document import build_model
+    from cnncalc.spec.yaml_loader import load_yaml
+
+    skips = 1000
+    report = analyse(build_model(load_yaml(unet_yaml(skips)), "unet"))
+    assert report.error is None
+    assert len(report.rows) == 3 * skips
+    adds = [row for row in report.rows if row.type == "add"]
+    assert [row.sources for row in adds[:2]] == [("e999", "d999"), ("e998", "d998")]
+    assert adds[-1].sources == ("e0", "d0")
+    assert report.totals.params == 2 * skips * (8 * 8 * 9 + 8)
+    # every encoder output is alive at the deepest point: the estimate holds them all
+    from cnncalc.memory import estimate
+
+    element = 4 * 8 * 16 * 16
+    assert estimate(report).activation_bytes >= (skips + 1) * element

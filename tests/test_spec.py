@@ -73,8 +73,7 @@ def test_name_repeat_trainable(tmp_path) -> None:
     """)
     report = analyse(load_model(path))
     assert [r.name for r in report.rows] == [
-        "fc", "relu2.0", "relu2.1", "head.0.linear1", "head.0.tanh2", "head.1.linear1",
-        "head.1.tanh2",
+        "fc", "relu2.0", "relu2.1", "head.0.0", "head.0.1", "head.1.0", "head.1.1",
     ]
     assert report.totals.params == 72 + 36 + 20
     assert report.totals.non_trainable_params == 72
@@ -140,11 +139,11 @@ def test_squeeze_excitation_gate_broadcasts(tmp_path) -> None:
 def test_merge_mismatch_names_block_and_every_branch() -> None:
     message = error_of("parallel(conv2d(4, 1), conv2d(4, 3), merge=add)", input_shape=(3, 8, 8))
     assert message == (
-        "inline spec: layer 3 (parallel1.add): parallel add needs equal shapes, "
-        "got branch 0 [1, 4, 8, 8], branch 1 [1, 4, 6, 6]"
+        "inline spec: layer 3 (parallel1.add): parallel add needs shapes that are equal or "
+        "broadcast (as PyTorch's +), got branch 0 [1, 4, 8, 8], branch 1 [1, 4, 6, 6]"
     )
     message = error_of("parallel(conv2d(4, 1), conv2d(4, 3))", input_shape=(3, 8, 8))
-    assert "needs equal shapes except the channel dimension (dim 1)" in message
+    assert "parallel concat needs equal shapes except dim 1, got branch 0 [1, 4, 8, 8], branch 1 [1, 4, 6, 6]" in message
 
 
 def test_define_with_params_and_nested_scopes(tmp_path) -> None:
@@ -171,12 +170,14 @@ def test_define_with_params_and_nested_scopes(tmp_path) -> None:
     assert shapes_of(path) == [
         ("b1.conv2d1", (1, 16, 8, 8)),
         ("b1.conv2d2", (1, 16, 4, 4)),
+        # inner3 keeps its segment: its conv2d1 would clash with the bottleneck's own;
+        # conv_relu4 adds none, and neither does the unnamed second bottleneck
         ("b1.inner3.conv2d1", (1, 30, 4, 4)),
-        ("b1.conv_relu4.relu1", (1, 30, 4, 4)),
-        ("bottleneck2.conv2d1", (1, 64, 4, 4)),
-        ("bottleneck2.conv2d2", (1, 64, 4, 4)),
-        ("bottleneck2.inner3.conv2d1", (1, 126, 4, 4)),
-        ("bottleneck2.conv_relu4.relu1", (1, 126, 4, 4)),
+        ("b1.relu1", (1, 30, 4, 4)),
+        ("conv2d1", (1, 64, 4, 4)),
+        ("conv2d2", (1, 64, 4, 4)),
+        ("inner3.conv2d1", (1, 126, 4, 4)),
+        ("relu1", (1, 126, 4, 4)),
     ]
 
 
@@ -184,18 +185,18 @@ def test_define_with_params_and_nested_scopes(tmp_path) -> None:
     ("define", "use", "message"),
     [
         ("a: {layers: [b]}\n  b: {layers: [a]}", "a",
-         "model.yaml:4: layer 1 (a1.b1.a1): defined block a uses itself (a -> b -> a)"),
+         "model.yaml:4: layer 1 (a1): defined block a uses itself (a -> b -> a)"),
         ("a: {params: {w: 1}, layers: [relu]}", "a: {x: 2}",
          "model.yaml:6: layer 1 (a1): a has no parameter 'x' (parameters: w)"),
         ("a: {params: {w: 1}, layers: [{linear: '${v}'}]}", "a",
-         "model.yaml:3: layer 1 (a1.linear1): ${v}: unknown parameter 'v' (parameters: w)"),
+         "model.yaml:3: layer 1 (linear1): ${v}: unknown parameter 'v' (parameters: w)"),
         ("a: {params: {w: 1}, layers: [{linear: '${w / 2}'}]}", "a",
-         "model.yaml:3: layer 1 (a1.linear1): ${w / 2}: unexpected '/'; only parameter names, "
+         "model.yaml:3: layer 1 (linear1): ${w / 2}: unexpected '/'; only parameter names, "
          "integers (digits 0-9), + - * // and parentheses are allowed"),
         ("a: {params: {w: 1}, layers: [{linear: '${w // 0}'}]}", "a",
-         "model.yaml:3: layer 1 (a1.linear1): ${w // 0}: division by zero"),
+         "model.yaml:3: layer 1 (linear1): ${w // 0}: division by zero"),
         ("a: {params: {w: 1}, layers: [{linear: '${__import__}'}]}", "a",
-         "model.yaml:3: layer 1 (a1.linear1): ${__import__}: unknown parameter '__import__' (parameters: w)"),
+         "model.yaml:3: layer 1 (linear1): ${__import__}: unknown parameter '__import__' (parameters: w)"),
         ("conv2d: [relu]", "relu", "model.yaml:3: define name 'conv2d' is already a layer type"),
     ],
 )
@@ -251,8 +252,11 @@ def test_inline_errors(spec, message) -> None:
         ("input: [1, 8, 8]\nlayers:\n  - relu:\n    repeat: 0\n",
          "model.yaml:3: layer 1 (relu1): repeat must be an integer >= 1, got 0"),
         ("input: [0, 8]\nlayers: [relu]\n", "model.yaml:1: input sizes must be integers >= 1, got 0 in [0, 8]"),
+        ("input_shape: [1, 8]\nlayers: [relu]\n",
+         "model.yaml: unknown top-level key 'input_shape'; a model file has name, input, inputs, "
+         "define, layers, outputs"),
         ("inputs: [1, 8]\nlayers: [relu]\n",
-         "model.yaml: unknown top-level key 'inputs'; a model file has name, input, define, layers"),
+         "model.yaml:1: inputs maps input names to shapes: {image: [3, 224, 224], ...}"),
         ("- relu\n", "model.yaml: a model file is a mapping with input and layers (see SPEC §1), got a list"),
         ("layers: [relu]\n", "model.yaml: no input shape: give `input: [C, H, W]` in the model or --input 3x224x224"),
     ],

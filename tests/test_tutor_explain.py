@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from fractions import Fraction
 from math import prod
 
 import pytest
-from click.testing import CliRunner
-
-from cnncalc.tutor.commands import explain
+from conftest import invoke_json, outcome
 
 FIVE_BY_FIVE = "3,4,5,6,5, 4,2,2,1,5, 4,5,6,7,8, 5,6,7,8,9, 1,2,4,5,6"
 FOUR_BY_FOUR = "3,4,5,6, 2,4,5,6, 1,6,5,7, 6,7,9,5"
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(explain, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return outcome("explain", *args)
 
 
 def run_json(*args: str) -> dict:
-    code, out, err = run(*args, "--format", "json")
-    assert (code, err) == (0, ""), err
-    return json.loads(out)
+    return invoke_json("explain", *args)
 
 
 def exact(value: float | int) -> Fraction:
@@ -45,16 +39,16 @@ def test_conv1d_on_0_to_15_with_three_weights() -> None:
     lines = out.splitlines()
     assert lines[:5] == [
         "conv1d: kernel 3, stride 1, padding 0, dilation 1, no bias",
-        "input (1, 1, 16):",
+        "input [1, 1, 16]:",
         "[[[ 0,  1,  2,  3,  4,  5,  6,  7,  8,  9, 10, 11, 12, 13, 14, 15]]]",
-        "weight (1, 1, 3):",
+        "weight [1, 1, 3]:",
         "[[[0.1, 0.2, 0.3]]]",
     ]
     assert lines[5] == "out[0, 0, 0] = 0·0.1 + 1·0.2 + 2·0.3 = 0.8"
     assert lines[6] == "out[0, 0, 1] = 1·0.1 + 2·0.2 + 3·0.3 = 1.4"
     assert lines[18] == "out[0, 0, 13] = 13·0.1 + 14·0.2 + 15·0.3 = 8.6"
     assert lines[19:] == [
-        "output (1, 1, 14):",
+        "output [1, 1, 14]:",
         "[[[0.8, 1.4,   2, 2.6, 3.2, 3.8, 4.4,   5, 5.6, 6.2, 6.8, 7.4,   8, 8.6]]]",
     ]
     data = run_json("--values", "0..15", "--view", "1x1x16", "--weight", "[0.1, 0.2, 0.3]")
@@ -85,7 +79,7 @@ def test_max_pool_on_0_to_19_leaves_the_last_column_uncovered() -> None:
     assert out.splitlines()[-6:] == [
         "out[0, 0, 1, 0] = max(10, 11, 15, 16) = 16",
         "out[0, 0, 1, 1] = max(12, 13, 17, 18) = 18",
-        "output (1, 1, 2, 2):",
+        "output [1, 1, 2, 2]:",
         "[[[[ 6,  8],",
         "   [16, 18]]]]",
         "note: input column 4 is never covered",
@@ -102,7 +96,7 @@ def test_max_pool_on_the_four_by_four_tutorial_input() -> None:
     assert (code, err) == (0, "")
     assert out == (
         "maxpool2d: kernel 2×2, stride 2, padding 0, dilation 1\n"
-        "input (4, 4):\n"
+        "input [4, 4]:\n"
         "[[3, 4, 5, 6],\n"
         " [2, 4, 5, 6],\n"
         " [1, 6, 5, 7],\n"
@@ -111,7 +105,7 @@ def test_max_pool_on_the_four_by_four_tutorial_input() -> None:
         "out[0, 1] = max(5, 6, 5, 6) = 6\n"
         "out[1, 0] = max(1, 6, 6, 7) = 7\n"
         "out[1, 1] = max(5, 7, 9, 5) = 9\n"
-        "output (2, 2):\n"
+        "output [2, 2]:\n"
         "[[4, 6],\n"
         " [7, 9]]\n"
     )
@@ -259,8 +253,7 @@ def test_values_match_torch(torch, op, view, kernel_args, stride, padding, dilat
         stride,
         "--padding",
         padding,
-        "--dilation",
-        dilation,
+        *([] if op == "avgpool" else ["--dilation", dilation]),
         "--values",
         values,
         *(["--bias", "0.75"] if op == "conv" else []),
@@ -300,71 +293,74 @@ def test_values_match_torch(torch, op, view, kernel_args, stride, padding, dilat
 
 # --------------------------------------------------------------------------- refusals
 
+# Library refusals are the layer type's own words where a layer refuses; option
+# mistakes are click's usage errors.
 REFUSALS = [
-    (["--values", "0..15"], "conv needs --weight, or --kernel for a random weight"),
+    (
+        ["--view", "1", "--weight", "0..0", "--kernel", "0"],
+        "error: conv1d kernel_size must be >= 1, got 0",  # before the weight is read
+    ),
+    (["--values", "0..15"], "error: conv needs --weight, or --kernel for a random weight"),
     (
         ["--values", "0..15", "--view", "1x3x5", "--weight", "[1,2,3]"],
-        "--view (1, 3, 5) holds 15 numbers but the values are 16",
+        "error: --view [1, 3, 5] holds 15 numbers but the values are 16",
     ),
-    (["--kernel", "3"], "give --values, or --view for random values"),
+    (["--kernel", "3"], "error: give --values, or --view for random values"),
     (
         ["--values", "0..15", "--view", "4x4", "--weight", "[1,2,3]", "--dims", "1"],
-        "weight (3,) has 1 input channel but the input has 4; a flat list with --kernel K is read as (C_out, C_in, K)",
+        "error: conv1d in_channels 1 but the input has 4 channels",
     ),
     (
         ["--values", "0..15", "--view", "4x4", "--weight", "[[[[1]]], [[[1]]]]", "--bias", "1,2,3"],
-        "bias has 3 numbers but there are 2 output channels",
+        "error: bias has 3 numbers but there are 2 output channels",
     ),
     (
         ["--values", "0..15", "--view", "4x4", "--weight", "1,2,3", "--kernel", "2x2"],
-        "weight has 3 numbers, not a multiple of in_channels × kernel = 1 × 2×2 = 4",
+        "error: weight has 3 numbers, not a multiple of in_channels × kernel = 1 × 2×2 = 4",
     ),
-    (["--values", "0..99999"], "--values range 0..99999 holds 100,000 numbers, more than 10,000"),
-    (["--values", "5..1"], "--values range 5..1 is empty: 1 < 5"),
+    (
+        ["--values", "0..99999"],
+        "error: --values range 0..99999 holds 100,000 numbers, more than 10,000",
+    ),
+    (["--values", "5..1"], "error: --values range 5..1 is empty: 1 < 5"),
     (
         ["--values", "1,a"],
-        "--values: 'a' is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list",
+        "error: --values: 'a' is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list",
     ),
     (
         ["--values", "__import__('os')"],
-        "--values: \"__import__('os')\" is not a number; give a range like 0..15, numbers separated by commas, "
-        "or a JSON nested list",
+        "error: --values: \"__import__('os')\" is not a number; give a range like 0..15, numbers separated by commas, or a JSON nested list",
     ),
-    (["--values", "[[1,2],[3]]"], "--values is not rectangular: its rows differ in shape"),
-    (["--values", "[1, NaN]"], "--values: NaN is not a number cnncalc takes"),
+    (["--values", "[[1,2],[3]]"], "error: --values is not rectangular: its rows differ in shape"),
+    (["--values", "[1, NaN]"], "error: --values: NaN is not a number cnncalc takes"),
     (
         ["--values", "[1, 2"],
-        "--values is not a valid JSON list: Expecting ',' delimiter at character 6",
+        "error: --values is not a valid JSON list: Expecting ',' delimiter at character 6",
     ),
     (
         ["--values", "0..5000", "--view", "1x1x5001", "--kernel", "3"],
-        "explain writes out at most 10,000 products; this conv needs 14,997 (4,999 outputs × 3 each); "
-        "use a smaller input or kernel",
+        "error: explain writes out at most 10,000 products; this conv1d needs 14,997 (4,999 outputs × 3 each); use a smaller input or kernel",
     ),
-    (["--op", "maxpool", "--values", "0..15"], "maxpool needs --kernel"),
+    (["--op", "maxpool", "--values", "0..15"], "error: maxpool1d needs kernel_size"),
     (
         ["--op", "maxpool", "--values", "0..15", "--kernel", "2", "--bias", "1"],
-        "maxpool has no weight or bias",
+        "error: maxpool has no weight or bias",
     ),
     (
         ["--op", "avgpool", "--values", "0..15", "--kernel", "3", "--dilation", "2"],
-        "avgpool has no dilation (PyTorch's AvgPool takes none)",
-    ),
-    (
-        ["--op", "maxpool", "--values", "0..15", "--kernel", "2", "--padding", "same"],
-        "maxpool takes integer padding (PyTorch's pooling takes no padding words)",
+        "error: avgpool1d has no argument 'dilation'; it takes ceil_mode, count_include_pad, kernel_size, padding, stride",
     ),
     (
         ["--op", "maxpool", "--values", "0..15", "--kernel", "2", "--padding", "2"],
-        "pooling padding must be at most kernel_size // 2 = 2 // 2 = 1, got 2",
+        "error: maxpool1d padding 2 must be at most half the kernel size 2 (kernel_size // 2 = 1)",
     ),
     (
         ["--values", "0..3", "--weight", "1..5"],
-        "the dilated kernel d·(k − 1) + 1 = 1·(5 − 1) + 1 = 5 is larger than the padded input 4 + 2·0 = 4",
+        "error: conv1d kernel is larger than the padded input: padded input 4, kernel 5 (kernel_size 5, dilation 1) on input [1, 1, 4]",
     ),
     (
         ["--values", "0..15", "--view", "1x2x2x2x2", "--kernel", "2"],
-        "a 1-D view is (L), (C, L) or (N, C, L), got (1, 2, 2, 2, 2); use --dims to choose",
+        "error: a 1-D view is (L), (C, L) or (N, C, L), got [1, 2, 2, 2, 2]; use --dims to choose",
     ),
 ]
 
@@ -373,4 +369,4 @@ REFUSALS = [
 def test_refusals_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
     code, out, err = run(*args)
     assert (code, out) == (2, "")
-    assert err.endswith(f"Error: {message}\n")
+    assert err.endswith(f"{message}\n")

@@ -4,25 +4,20 @@ search finds every combination within its bounds."""
 from __future__ import annotations
 
 import itertools
-import json
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke_json, outcome
 
 from cnncalc import arithmetic
-from cnncalc.tutor.commands import solve
 from cnncalc.tutor.solve import Combination
 
 
 def run(*args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(solve, list(args))
-    return result.exit_code, result.stdout, result.stderr
+    return outcome("solve", *args)
 
 
 def run_json(*args: str) -> dict:
-    code, out, err = run(*args, "--format", "json")
-    assert (code, err) == (0, ""), err
-    return json.loads(out)
+    return invoke_json("solve", *args)
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +67,14 @@ def test_table_shows_each_combination_with_its_check() -> None:
         "2",
         "0",
         "1",
-        *"floor((224 + 2·0 − 1·(1 − 1) − 1) / 2) + 1 = 112".split(),
+        *"floor((224 + 2·0 − 1·(1 − 1) − 1) / 2) + 1 = floor(111.5) + 1 = 112".split(),
     ]
     assert lines[5].split() == [
         "3",
         "2",
         "1",
         "1",
-        *"floor((224 + 2·1 − 1·(3 − 1) − 1) / 2) + 1 = 112".split(),
+        *"floor((224 + 2·1 − 1·(3 − 1) − 1) / 2) + 1 = floor(111.5) + 1 = 112".split(),
     ]
     assert lines[-1] == "3 of 7 combinations shown; --limit 0 shows all"
 
@@ -324,33 +319,37 @@ def test_same_padding_split_gives_ceil_in_over_stride_in_torch(torch) -> None:
 
 # --------------------------------------------------------------------------- refusals
 
+# Library refusals are the layer type's own words where a layer refuses; option
+# mistakes are click's usage errors.
 REFUSALS = [
-    (["--input", "224"], "give the wanted size with --output SIZES, or ask for --same"),
+    (["--input", "224"], "Error: give the wanted size with --output SIZES, or ask for --same"),
     (
         ["--input", "224", "--same", "--output", "3"],
-        "--same chooses the output size itself (ceil(input / stride)); drop --output",
+        "Error: --same chooses the output size itself (ceil(input / stride)); drop --output",
     ),
-    (["--input", "224", "--same", "--transposed"], "--same is for convolutions; drop --transposed"),
+    (
+        ["--input", "224", "--same", "--transposed"],
+        "Error: --same is for convolutions; drop --transposed",
+    ),
     (
         ["--input", "224x224", "--output", "112"],
-        "input has 2 dimensions but output has 1; give one size per dimension",
+        "error: input has 2 dimensions but output has 1; give one size per dimension",
     ),
     (
         ["--input", "224", "--output", "0"],
-        "output size must be between 1 and 1,000,000,000,000, got 0",
+        "Error: Invalid value for '--output': --output sizes must be integers >= 1, got 0 in [0]",
     ),
     (
         ["--input", "224", "--output", "112", "--max-kernel", "0"],
-        "Invalid value for '--max-kernel': 0 is not in the range x>=1.",
+        "Error: Invalid value for '--max-kernel': 0 is not in the range x>=1.",
     ),
     (
         ["--input", "224", "--output", "112", "--max-kernel", "2000", "--max-stride", "1000"],
-        "the search would try 2,000,000 (kernel, stride, dilation) triples, more than 1,000,000; "
-        "lower --max-kernel, --max-stride or --max-dilation",
+        "error: the search would try 2,000,000 (kernel, stride, dilation) triples, more than 1,000,000; lower --max-kernel, --max-stride or --max-dilation",
     ),
     (
         ["--input", "224", "--output", "x"],
-        "Invalid value for '--output': output must be integers separated by 'x' or ',', got 'x'",
+        "Error: Invalid value for '--output': --output must look like 3x224x224 or 3,224,224, got 'x'",
     ),
 ]
 
@@ -359,4 +358,4 @@ REFUSALS = [
 def test_refusals_exit_2_with_a_clear_message(args: list[str], message: str) -> None:
     code, out, err = run(*args)
     assert (code, out) == (2, "")
-    assert err.endswith(f"Error: {message}\n")
+    assert err.endswith(f"{message}\n")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..render import human, human_bytes, percent, shape_text, with_human
+from ..render import percent
+from ..text import human, human_bytes, shape_text, with_human
 from ..views import Node, Tree, activation_bytes, input_shapes, output_shape
 from .svg import render_svg, xml_attr, xml_text
 

@@ -22,7 +22,7 @@ import bisect
 from dataclasses import dataclass
 
 from ..graphview import INPUT, model_inputs, model_outputs
-from ..render import dims_text, human, shape_text
+from ..text import dims_text, human, shape_text
 from ..views import Line, Node, Tree, closed_lines, external_sources, tree_lines
 
 FONT = 11  # px, monospace, box text

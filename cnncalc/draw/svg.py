@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..render import human, human_bytes, shape_text, with_human
+from ..text import human, human_bytes, shape_text, with_human
 from ..views import Tree
 from .layout import CHAR, EDGE_FONT, FONT, FRAME_FONT, LINE, PAD, Diagram, layout
 

@@ -6,7 +6,7 @@ Names are matched case-insensitively with ``_`` and ``-`` ignored, so ``maxpool2
 
 from __future__ import annotations
 
-from . import activation, conv, dropout, linear, norm, pool, reshape, scaling
+from . import activation, conv, dropout, linear, merge, norm, pool, reshape, scaling, shuffle
 from .base import FlatShape, LayerType, Shape, Window, numel, show_shape
 
 __all__ = [
@@ -16,7 +16,7 @@ __all__ = [
 
 ALL_TYPES: tuple[type[LayerType], ...] = (
     *conv.LAYERS, *pool.LAYERS, *linear.LAYERS, *reshape.LAYERS, *norm.LAYERS,
-    *dropout.LAYERS, *activation.LAYERS, *scaling.LAYERS,
+    *dropout.LAYERS, *activation.LAYERS, *scaling.LAYERS, *merge.LAYERS, *shuffle.LAYERS,
 )  # fmt: skip
 
 

@@ -8,7 +8,6 @@ sees the tensor.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from math import prod
 from types import SimpleNamespace
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..errors import Location, ShapeError, SpecError
 from ..quote import excerpt, quote
+from ..text import dims_text as dims  # noqa: F401 - the layer modules write sizes with it
+from ..text import shape_text as show_shape
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -60,9 +61,8 @@ def build_validator(fields: dict[str, tuple[Any, Any]]) -> Any:
     return SchemaValidator(cs.typed_dict_schema(schema_fields, extra_behavior="forbid"))
 
 
-def show_shape(shape: Shape) -> str:
-    """A shape as PyTorch prints it: ``[1, 6, 28, 28]``."""
-    return "[" + ", ".join(str(d) for d in shape) + "]"
+SPATIAL_LAYOUTS = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
+"""The input layout of a layer with 1, 2 or 3 spatial dimensions, as refusals name it."""
 
 
 def numel(shape: Shape) -> int:
@@ -97,6 +97,9 @@ class LayerType:
     inferred: ClassVar[str | None] = None
     variadic: ClassVar[str | None] = None  # the argument that takes every positional value
     flops_per_element: ClassVar[int] = 0
+    flops_rule: ClassVar[str | None] = None
+    """What ``flops`` adds to ``2 × MACs``, in words, for a class that overrides ``flops``;
+    otherwise ``flops_per_element`` per output element says it (``flops_text``)."""
     receptive: ClassVar[str] = "pointwise"  # "pointwise" | "window" | "reset"
     _validator: ClassVar[Any] = None
     # Set by the spec builder where a short-form call reads differently from the same call
@@ -149,6 +152,8 @@ class LayerType:
         if error["type"] == "missing":
             message = f"{label} needs {field}"
         elif error["type"] == "extra_forbidden":
+            import difflib
+
             known = sorted(cls.fields)
             close = difflib.get_close_matches(field, known + list(cls.keyword_aliases), 1)
             hint = f" (did you mean {close[0]}?)" if close else ""
@@ -176,6 +181,15 @@ class LayerType:
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + self.flops_per_element * numel(out)
 
+    @classmethod
+    def flops_text(cls) -> str:
+        """The FLOPs beyond ``2 × MACs`` as ``cnncalc layers`` and the README state them."""
+        if cls.flops_rule is not None:
+            return cls.flops_rule
+        if cls.flops is not LayerType.flops:
+            raise TypeError(f"{cls.type_name} computes its own FLOPs but states no flops_rule")
+        return f"{cls.flops_per_element} per output element" if cls.flops_per_element else "0"
+
     def window(self, shape: Shape) -> Window | None:
         """The sliding window over the input's spatial dimensions, for layers that have one."""
         return None
@@ -196,7 +210,28 @@ class LayerType:
                 f"({len(shape) - 1}-D per sample)"
             )
 
+    def require_spatial(self, shape: Shape) -> None:
+        """Refuse an input that is not (N, C, *spatial) with ``self.nd`` spatial dimensions."""
+        self.require_rank(shape, (self.nd + 2,), SPATIAL_LAYOUTS[self.nd])  # type: ignore[attr-defined]
+
     def check_inferred(self, given: int | None, actual: int, what: str) -> None:
         """A size PyTorch infers may be given in the spec, but then it must agree."""
         if given is not None and given != actual:
             raise self.fail(f"{self.inferred} {given} but the input has {actual} {what}")
+
+
+def variants(
+    base: type[LayerType], name: str, aliases: tuple[str, ...] = (), **attributes: Any
+) -> list[type[LayerType]]:
+    """The 1-D, 2-D and 3-D classes of ``base``: ``name`` and ``aliases`` hold ``{n}`` for
+    the number of spatial dimensions (``"conv{n}d"``), ``base.make_fields(n)`` gives each its
+    arguments, and ``attributes`` are set on all three (``kind="Avg"``)."""
+    made = []
+    for n in (1, 2, 3):
+        attrs = {
+            "nd": n, "type_name": name.format(n=n),
+            "aliases": tuple(a.format(n=n) for a in aliases),
+            "fields": base.make_fields(n), "__doc__": base.__doc__,  # type: ignore[attr-defined]
+        }  # fmt: skip
+        made.append(type(base.__name__.replace("Nd", f"{n}d"), (base,), attrs | attributes))
+    return made

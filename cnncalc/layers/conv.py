@@ -12,21 +12,15 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, Shape, Window, numel, show_shape
+from .base import LayerType, Shape, Window, dims, numel, show_shape, variants
 from .fields import Bool, Choice, Int, Ints, OptionalInt, Padding
 
-SPATIAL_NAMES = {1: "(N, C, L)", 2: "(N, C, H, W)", 3: "(N, C, D, H, W)"}
 KERAS_CONV_KEYWORDS = {
     "filters": "out_channels",
     "strides": "stride",
     "dilation_rate": "dilation",
     "use_bias": "bias",
 }
-
-
-def dims(values: tuple[int, ...]) -> str:
-    """``(3, 3)`` as ``3×3``."""
-    return "×".join(str(v) for v in values)
 
 
 def check_groups(layer: LayerType, channels: int, out_channels: int, groups: int) -> None:
@@ -48,6 +42,7 @@ class ConvNd(LayerType):
     )  # fmt: skip
     keyword_aliases = KERAS_CONV_KEYWORDS
     receptive = "window"
+    flops_rule = "1 per output element with a bias"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -84,7 +79,7 @@ class ConvNd(LayerType):
 
     def output_shape(self, shape: Shape) -> Shape:
         a = self.args
-        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        self.require_spatial(shape)
         channels, sizes = shape[1], shape[2:]
         self.check_inferred(a.in_channels, channels, "channels")
         check_groups(self, channels, a.out_channels, a.groups)
@@ -169,6 +164,7 @@ class ConvTransposeNd(LayerType):
     )  # fmt: skip
     keyword_aliases = KERAS_CONV_KEYWORDS
     receptive = "reset"
+    flops_rule = "1 per output element with a bias"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -187,7 +183,7 @@ class ConvTransposeNd(LayerType):
 
     def output_shape(self, shape: Shape) -> Shape:
         a = self.args
-        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        self.require_spatial(shape)
         self.check_inferred(a.in_channels, shape[1], "channels")
         check_groups(self, shape[1], a.out_channels, a.groups)
         for op, s, d in zip(a.output_padding, a.stride, a.dilation):
@@ -233,20 +229,7 @@ class ConvTransposeNd(LayerType):
         )  # fmt: skip
 
 
-def _variant(base: type[LayerType], name: str, nd: int, aliases: tuple[str, ...]) -> type:
-    cls = type(
-        base.__name__.replace("Nd", f"{nd}d"),
-        (base,),
-        {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)},  # type: ignore[attr-defined]
-    )
-    cls.__doc__ = base.__doc__
-    return cls
-
-
 LAYERS: list[type[LayerType]] = [
-    *(_variant(ConvNd, f"conv{n}d", n, ()) for n in (1, 2, 3)),
-    *(
-        _variant(ConvTransposeNd, f"conv_transpose{n}d", n, (f"conv{n}dtranspose", f"deconv{n}d"))
-        for n in (1, 2, 3)
-    ),
+    *variants(ConvNd, "conv{n}d"),
+    *variants(ConvTransposeNd, "conv_transpose{n}d", ("conv{n}dtranspose", "deconv{n}d")),
 ]

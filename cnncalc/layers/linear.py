@@ -17,6 +17,7 @@ class Linear(LayerType):
     inferred = "in_features"
     positional = ("out_features", "bias")
     keyword_aliases = {"units": "out_features", "use_bias": "bias"}
+    flops_rule = "1 per output element with a bias"
     fields = {
         "in_features": (OptionalInt(1), None),
         "out_features": (Int(1), ...),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from math import prod
 from typing import Any
 
-from .base import LayerType, Shape, numel, show_shape
+from .base import LayerType, Shape, numel, show_shape, variants
 from .fields import Bool, Float, Int, IntList, OptionalInt
 
 COMMON = {
@@ -92,6 +92,7 @@ class InstanceNormNd(RunningStatsNorm):
     """``torch.nn.InstanceNorm{1,2,3}d``; affine and running statistics are off by default."""
 
     torch_name = "InstanceNorm"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -125,6 +126,7 @@ class GroupNorm(LayerType):
     type_name = "groupnorm"
     family = "normalisation"
     inferred = "num_channels"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     positional = ("num_groups", "eps", "affine")
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
@@ -168,6 +170,7 @@ class LayerNorm(LayerType):
     aliases = ("layernormalization",)
     family = "normalisation"
     positional = ("normalized_shape", "eps", "elementwise_affine", "bias")
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
         "normalized_shape": (IntList(1), None),
@@ -213,6 +216,7 @@ class LayerNorm2d(LayerType):
 
     type_name = "layernorm2d"
     family = "normalisation"
+    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
     inferred = "normalized_shape"
     positional = ("eps", "elementwise_affine", "bias")
     keyword_aliases = KERAS_NORM_KEYWORDS
@@ -243,16 +247,9 @@ class LayerNorm2d(LayerType):
         return LayerNorm2dModule(shape[1], a.eps, a.elementwise_affine, a.bias)
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...]) -> type:
-    attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
-    cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
-    cls.__doc__ = base.__doc__
-    return cls
-
-
 LAYERS: list[type[LayerType]] = [
-    *(_variant(BatchNormNd, f"batchnorm{n}d", n, ()) for n in (1, 2, 3)),
-    *(_variant(InstanceNormNd, f"instancenorm{n}d", n, ()) for n in (1, 2, 3)),
+    *variants(BatchNormNd, "batchnorm{n}d"),
+    *variants(InstanceNormNd, "instancenorm{n}d"),
     type(
         "BatchNormAnyRank", (BatchNormAnyRank,),
         {"fields": BatchNormNd.make_fields(0), "__doc__": BatchNormAnyRank.__doc__},

@@ -12,8 +12,7 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, Shape, Window, numel, show_shape
-from .conv import SPATIAL_NAMES, dims
+from .base import LayerType, Shape, Window, dims, numel, show_shape, variants
 from .fields import Bool, IntList, Ints, OptionalInt, OptionalInts, Padding
 
 KERAS_POOL_KEYWORDS = {"pool_size": "kernel_size", "strides": "stride"}
@@ -27,6 +26,7 @@ class PoolNd(LayerType):
     keyword_aliases = KERAS_POOL_KEYWORDS
     receptive = "window"
     has_dilation = False
+    flops_rule = "prod(kernel) per output element"
 
     def stride(self) -> tuple[int, ...]:
         return self.args.stride or self.args.kernel_size
@@ -48,7 +48,7 @@ class PoolNd(LayerType):
 
     def output_shape(self, shape: Shape) -> Shape:
         a = self.args
-        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        self.require_spatial(shape)
         if a.padding == "same":
             if a.ceil_mode:
                 raise self.fail("ceil_mode cannot be combined with padding 'same'")
@@ -195,6 +195,7 @@ class AdaptivePoolNd(LayerType):
     nd: int
     kind: str
     family = "adaptive pooling"
+    flops_rule = "1 per input element"
     positional = ("output_size",)
     receptive = "window"
 
@@ -209,7 +210,7 @@ class AdaptivePoolNd(LayerType):
         return tuple(n if w is None else w for n, w in zip(shape[2:], wanted))
 
     def output_shape(self, shape: Shape) -> Shape:
-        self.require_rank(shape, (self.nd + 2,), SPATIAL_NAMES[self.nd])
+        self.require_spatial(shape)
         if len(self.args.output_size) not in (1, self.nd):
             raise self.fail(
                 f"output_size must have 1 or {self.nd} entries, got {len(self.args.output_size)}"
@@ -244,6 +245,7 @@ class GlobalPool(LayerType):
 
     kind: str
     family = "global pooling"
+    flops_rule = "1 per input element"
     positional = ("keepdims",)
     fields = {"keepdims": (Bool(), False)}
     receptive = "window"
@@ -275,30 +277,21 @@ class GlobalPool(LayerType):
         return nn.Sequential(pool, shaped)
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...], **extra: Any) -> type:
-    attrs = {"nd": nd, "type_name": name, "aliases": aliases, "fields": base.make_fields(nd)}
-    cls = type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs | extra)
-    cls.__doc__ = base.__doc__
-    return cls
-
-
-LAYERS: list[type[LayerType]] = []
-for _n in (1, 2, 3):
-    LAYERS += [
-        _variant(MaxPoolNd, f"maxpool{_n}d", _n, (f"maxpooling{_n}d",)),
-        _variant(AvgPoolNd, f"avgpool{_n}d", _n, (f"averagepooling{_n}d",)),
-        _variant(AdaptivePoolNd, f"adaptive_avgpool{_n}d", _n, (), kind="Avg"),
-        _variant(AdaptivePoolNd, f"adaptive_maxpool{_n}d", _n, (), kind="Max"),
-    ]
+LAYERS: list[type[LayerType]] = [
+    *variants(MaxPoolNd, "maxpool{n}d", ("maxpooling{n}d",)),
+    *variants(AvgPoolNd, "avgpool{n}d", ("averagepooling{n}d",)),
+    *variants(AdaptivePoolNd, "adaptive_avgpool{n}d", kind="Avg"),
+    *variants(AdaptivePoolNd, "adaptive_maxpool{n}d", kind="Max"),
+]
 LAYERS += [
     type(
         "GlobalAvgPool", (GlobalPool,),
-        {"type_name": "global_avgpool", "kind": "Avg",
+        {"type_name": "global_avgpool", "kind": "Avg", "__doc__": GlobalPool.__doc__,
          "aliases": ("globalaveragepooling1d", "globalaveragepooling2d", "globalaveragepooling3d")},
     ),
     type(
         "GlobalMaxPool", (GlobalPool,),
-        {"type_name": "global_maxpool", "kind": "Max",
+        {"type_name": "global_maxpool", "kind": "Max", "__doc__": GlobalPool.__doc__,
          "aliases": ("globalmaxpooling1d", "globalmaxpooling2d", "globalmaxpooling3d")},
     ),
 ]  # fmt: skip

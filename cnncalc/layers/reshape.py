@@ -10,8 +10,7 @@ from typing import Any
 
 from ..limits import MAX_DIMENSION
 from ..quote import quote
-from .base import FlatShape, LayerType, Shape, show_shape
-from .conv import dims
+from .base import FlatShape, LayerType, Shape, dims, show_shape, variants
 from .fields import (
     Choice,
     FloatOrFloats,
@@ -276,6 +275,7 @@ class Upsample(LayerType):
     type_name = "upsample"
     family = "reshaping"
     positional = ("size", "scale_factor", "mode", "align_corners")
+    flops_rule = "linear modes 3 per output element per spatial dimension; nearest 0"
     fields = {
         "size": (IntList(1), None),
         "scale_factor": (FloatOrFloats(), None),
@@ -343,6 +343,7 @@ class KerasUpSamplingNd(LayerType):
     family = "reshaping"
     positional = ("size",)
     receptive = "reset"
+    flops_rule = "bilinear 3 per output element per spatial dimension; nearest 0"
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -455,27 +456,16 @@ class Transpose(LayerType):
         return TransposeModule(self.args.dim0, self.args.dim1)
 
 
-def _variant(base: type, name: str, nd: int, aliases: tuple[str, ...] = ()) -> type:
-    attrs = {
-        "nd": nd,
-        "type_name": name,
-        "aliases": aliases,
-        "fields": base.make_fields(nd),
-        "__doc__": base.__doc__,
-    }
-    return type(base.__name__.replace("Nd", f"{nd}d"), (base,), attrs)
-
-
 LAYERS: list[type[LayerType]] = [
     Flatten,
     Unflatten,
     Reshape,
-    *(_variant(ZeroPadNd, f"zeropad{n}d", n) for n in (1, 2, 3)),
-    *(_variant(KerasZeroPaddingNd, f"zeropadding{n}d", n) for n in (1, 2, 3)),
+    *variants(ZeroPadNd, "zeropad{n}d"),
+    *variants(KerasZeroPaddingNd, "zeropadding{n}d"),
     PixelShuffle,
     PixelUnshuffle,
     Upsample,
-    *(_variant(KerasUpSamplingNd, f"upsampling{n}d", n) for n in (1, 2, 3)),
+    *variants(KerasUpSamplingNd, "upsampling{n}d"),
     Permute,
     Transpose,
 ]

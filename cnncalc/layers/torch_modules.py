@@ -49,27 +49,6 @@ class Reshape(nn.Module):
         return f"shape={self.shape}"
 
 
-class Merge(nn.Module):
-    """The merge of a residual or parallel block: add, mul (broadcasting) or concat on dim 1."""
-
-    def __init__(self, how: str):
-        super().__init__()
-        self.how = how
-
-    def forward(self, *inputs: Any) -> Any:
-        import torch
-
-        if self.how == "concat":
-            return torch.cat(inputs, dim=1)
-        out = inputs[0]
-        for x in inputs[1:]:
-            out = out + x if self.how == "add" else out * x
-        return out
-
-    def extra_repr(self) -> str:
-        return self.how
-
-
 class Permute(nn.Module):
     """``x.permute(*dims)``, as torchvision's ``ops.misc.Permute`` (which ConvNeXt uses)."""
 

@@ -11,12 +11,15 @@ from ..limits import MAX_FILE_BYTES
 from .document import build_model, make_model, parse_dims
 from .inline import SOURCE as INLINE_SOURCE
 from .inline import looks_inline, parse_inline
-from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, collector_paused
+from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
 
 __all__ = [
-    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "collector_paused", "load_document",
+    "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "ShareNode", "collector_paused",
+    "load_document",
     "load_model", "parse_dims", "read_text",
 ]  # fmt: skip
+
+InputOverride = tuple[int, ...] | dict[str, tuple[int, ...]] | None
 
 
 def read_text(source: str) -> str:
@@ -63,14 +66,16 @@ def printable_path(path: str) -> str:
 
 def load_model(
     source: str,
-    input_shape: tuple[int, ...] | None = None,
+    input_shape: InputOverride = None,
     model_args: dict[str, Any] | None = None,
 ) -> Model:
     """Parse a model from a path, ``-`` (standard input) or an inline spec; an ``.onnx``
     file or a PyTorch module (``file.py:Name``, ``package.module:Name``, called with
     ``model_args``) is translated into a model document first (``cnncalc.interop``).
 
-    ``input_shape`` (one sample, no batch) overrides the file's ``input``.
+    ``input_shape`` (one sample, no batch) overrides the file's ``input``; a mapping of
+    names to shapes overrides those of ``inputs`` (a plain shape only fits a model with one
+    input).
     """
     from ..interop import foreign_document
 
@@ -81,15 +86,12 @@ def load_model(
         return _load_model(source, input_shape)
 
 
-def load_document(
-    document: Any, source: str, input_shape: tuple[int, ...] | None = None
-) -> Model:
+def load_document(document: Any, source: str, input_shape: InputOverride = None) -> Model:
     """A Model from a document already in memory: the mapping a model file holds
-    (``name``, ``input``, ``define``, ``layers``; SPEC §1)."""
+    (``name``, ``input``/``inputs``, ``define``, ``layers``, ``outputs``; SPEC §1)."""
     with collector_paused():
         model = build_model(document, source)
-    if input_shape is not None:
-        model.input_shape = tuple(input_shape)
+    override_inputs(model, input_shape)
     return model
 
 
@@ -106,6 +108,26 @@ def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
         model = build_model(document, name)
     else:
         model = make_model(parse_inline(source), {}, INLINE_SOURCE, None, None)
-    if input_shape is not None:
-        model.input_shape = tuple(input_shape)
+    override_inputs(model, input_shape)
     return model
+
+
+def override_inputs(model: Model, given: InputOverride) -> None:
+    """Put ``--input`` values in place of the file's input shapes."""
+    if given is None:
+        return
+    where = Location(source=model.source)
+    if not isinstance(given, dict):
+        if len(model.inputs) > 1:
+            names = ", ".join(model.inputs)
+            raise SpecError(
+                f"the model has {len(model.inputs)} inputs ({names}); give each as "
+                f"--input NAME=DIMS", where
+            )
+        model.input_shape = tuple(given)
+        return
+    for name, shape in given.items():
+        if name not in model.inputs:
+            names = ", ".join(model.inputs)
+            raise SpecError(f"--input {name}=...: the model has no input {name!r} (inputs: {names})", where)
+        model.inputs = {**model.inputs, name: tuple(shape)}

@@ -21,10 +21,13 @@ from ..quote import excerpt, quote
 from .expressions import substitute
 from .inline import Call
 from .keras_activation import split_activation
-from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node
+from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node, ShareNode
 from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class
 
-META_KEYS = ("name", "repeat", "trainable")
+META_KEYS = ("name", "repeat", "trainable", "from", "share")
+META_SET = frozenset(META_KEYS)
+# Layer types that take the spatial size of another tensor: ``upsample: {size_of: NAME}``.
+SIZE_REFERENCES = {"upsample": "size"}
 BLOCK_KINDS = ("sequential", "residual", "parallel")
 MERGES = ("add", "concat", "mul")
 DEFAULT_MERGE = {"residual": "add", "parallel": "concat"}
@@ -44,13 +47,13 @@ def line_of(value: Any, default: int | None = None) -> int | None:
     return getattr(value, "line", None) or default
 
 
-def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
+def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
     """``${...}`` substituted in a value, walking lists and mappings; the value itself (not
     a copy) where it holds no placeholder."""
     if isinstance(value, str):
-        return substitute(value, params or {}) if "${" in value else value
+        return substitute(value, scope or {}) if "${" in value else value
     if isinstance(value, list):
-        items = [resolve(v, params) for v in value]
+        items = [resolve(v, scope) for v in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
         out = type(value)(items)
@@ -58,7 +61,7 @@ def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
             out.line, out.lines = value.line, getattr(value, "lines", None)  # type: ignore[attr-defined]
         return out
     if isinstance(value, dict):
-        pairs = [(k, resolve(v, params)) for k, v in value.items()]
+        pairs = [(k, resolve(v, scope)) for k, v in value.items()]
         if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
             return value
         out_map = type(value)(pairs)
@@ -66,7 +69,7 @@ def resolve(value: Any, params: Mapping[str, Any] | None) -> Any:
             out_map.line = value.line  # type: ignore[attr-defined]
         return out_map
     if isinstance(value, Call):
-        return Call(resolve(value.positional, params), resolve(value.keywords, params))
+        return Call(resolve(value.positional, scope), resolve(value.keywords, scope))
     return value
 
 
@@ -125,7 +128,7 @@ class Builder:
     def nodes(
         self,
         entries: Any,
-        params: Mapping[str, Any] | None = None,
+        scope: Mapping[str, Any] | None = None,
         stack: tuple[str, ...] = (),
         line: int | None = None,
     ) -> list[Node]:
@@ -142,12 +145,12 @@ class Builder:
                     f"blocks nested deeper than {MAX_NESTING} levels, defined blocks "
                     "included (limit MAX_NESTING)"
                 )
-            return [self.node(e, params, stack, ln) for e, ln in zip(entries, lines, strict=True)]
+            return [self.node(e, scope, stack, ln) for e, ln in zip(entries, lines, strict=True)]
         finally:
             self.depth -= 1
 
     def node(
-        self, entry: Any, params: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
+        self, entry: Any, scope: Mapping[str, Any] | None, stack: tuple[str, ...], line: int | None
     ) -> Node:
         line = line_of(entry, line)
         name: str | None = None
@@ -161,15 +164,24 @@ class Builder:
         try:
             type_key, args, meta = self.split(entry)
             if meta:
-                meta = {k: resolve(v, params) for k, v in meta.items()}
+                meta = {k: resolve(v, scope) for k, v in meta.items()}
                 name = self.meta_name(meta)
-            node = self.make(type_key, args, params, stack, line)
+            if type_key is None:  # just ``share: NAME``
+                node: Node = ShareNode(type_name="share", name=None)
+            else:
+                node = self.make(type_key, args, scope, stack, line)
             node.line = line
             if meta:
                 node.name = name
-                node.repeat = self.meta_repeat(meta)
-                node.trainable = self.meta_trainable(meta)
-                node.rows *= node.repeat
+                if "repeat" in meta:
+                    node.repeat = self.meta_repeat(meta)
+                    node.rows *= node.repeat
+                if "trainable" in meta:
+                    node.trainable = self.meta_trainable(meta)
+                if "from" in meta:
+                    node.sources, node.many = self.meta_from(meta)
+                if "share" in meta:
+                    node.share = self.meta_share(meta)
             if node.rows > MAX_LAYERS:
                 raise LimitError(
                     f"the model expands to more than {MAX_LAYERS:,} layers after repeat "
@@ -188,15 +200,19 @@ class Builder:
             )  # fmt: skip
 
     # ---- entry anatomy ------------------------------------------------------------------
-    def split(self, entry: Any) -> tuple[str, Any, dict[str, Any]]:
-        """(type key, its arguments, the meta keys) of one entry."""
+    def split(self, entry: Any) -> tuple[str | None, Any, dict[str, Any]]:
+        """(type key, its arguments, the meta keys) of one entry; no type key for an entry
+        that is just ``share: NAME``."""
         if isinstance(entry, str):
             return entry.strip(), None, {}
         if not isinstance(entry, dict):
             raise SpecError(
                 f"a layer entry is a name or a mapping, got {type(entry).__name__} {quote(entry)}"
             )
-        keys = [k for k in entry if k not in META_KEYS]
+        keys = [k for k in entry if k not in META_SET]
+        meta = {k: v for k, v in entry.items() if k in META_SET} if len(keys) < len(entry) else {}
+        if not keys and "share" in entry:
+            return None, None, meta
         if not keys:
             raise SpecError("entry has no layer type, only " + excerpt(", ".join(map(str, entry))))
         if len(keys) > 1:
@@ -206,12 +222,34 @@ class Builder:
             )
         if not isinstance(keys[0], str):
             raise SpecError(f"layer type must be a name, got {quote(keys[0])}")
-        return keys[0], entry[keys[0]], {k: entry[k] for k in META_KEYS if k in entry}
+        return keys[0], entry[keys[0]], meta
 
     def meta_name(self, meta: dict[str, Any]) -> str | None:
         if "name" not in meta:
             return None
         return checked_name(meta["name"])
+
+    def meta_from(self, meta: dict[str, Any]) -> tuple[tuple[str, ...] | None, bool]:
+        """``from: NAME`` or ``from: [A, B]``: the names read, and whether it was a list."""
+        if "from" not in meta:
+            return None, False
+        value = meta["from"]
+        many = isinstance(value, list | tuple)
+        names = list(value) if many else [value]
+        if not names:
+            raise SpecError("from must name at least one tensor, got an empty list")
+        for item in names:
+            if isinstance(item, bool) or not isinstance(item, str | int) or str(item) == "":
+                raise SpecError(f"from takes tensor names, got {item!r}")
+        return tuple(str(item) for item in names), many
+
+    def meta_share(self, meta: dict[str, Any]) -> str | None:
+        value = meta.get("share")
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, str | int) or str(value) == "":
+            raise SpecError(f"share takes the name of an earlier entry, got {value!r}")
+        return str(value)
 
     def meta_repeat(self, meta: dict[str, Any]) -> int:
         repeat = meta.get("repeat", 1)
@@ -232,16 +270,16 @@ class Builder:
         self,
         type_key: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> Node:
         kind = "sequential" if is_sequential(type_key) else type_key.lower()
         if kind in BLOCK_KINDS:
-            return self.block(kind, args, params, stack, line)
+            return self.block(kind, args, scope, stack, line)
         if type_key in self.defines:
-            return self.use(self.defines[type_key], resolve(args, params), stack, line)
-        args = resolve(args, params)
+            return self.use(self.defines[type_key], resolve(args, scope), stack, line)
+        args = resolve(args, scope)
         if kind == "activation":
             return self.keras_activation(args)
         if torch_class(type_key) is not None:  # nn.Conv2d(3, 16, 3): PyTorch's signature
@@ -250,11 +288,37 @@ class Builder:
         layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
+        if layer_type.type_name in SIZE_REFERENCES:
+            reference = self.size_reference(layer_type, args, type_key)
+            if reference is not None:
+                return reference
         args, activation = split_activation(layer_type, args)
         node = self.layer(layer_type, args, type_key)
         if activation is None:
             return node
         return with_activation(node, self.layer(activation, None, activation.type_name))
+
+    def size_reference(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode | None:
+        """``upsample: {size_of: NAME, ...}``: the arguments are checked now, with a stand-in
+        size; the layer itself is made when the size of NAME is known."""
+        keywords = args.keywords if isinstance(args, Call) else args
+        if not isinstance(keywords, dict) or "size_of" not in keywords:
+            return None
+        rest = {k: v for k, v in keywords.items() if k != "size_of"}
+        target = keywords["size_of"]
+        if isinstance(target, bool) or not isinstance(target, str | int) or str(target) == "":
+            raise SpecError(f"{spelled} size_of takes the name of a tensor, got {target!r}")
+        size_key = SIZE_REFERENCES[layer_type.type_name]
+        if size_key in rest or "scale_factor" in rest:
+            raise SpecError(f"{spelled} takes size_of or {size_key}/scale_factor, not both")
+        positional = list(args.positional) if isinstance(args, Call) else []
+        if positional:
+            raise SpecError(f"{spelled} with size_of takes its other arguments by name")
+        self.validate(layer_type, {**rest, size_key: 1}, spelled)
+        return LayerNode(
+            type_name=layer_type.type_name, name=None, size_of=str(target),
+            arguments={"spelled": spelled, "type": layer_type, "keywords": rest},
+        )  # fmt: skip
 
     def layer(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode:
         try:
@@ -311,17 +375,17 @@ class Builder:
         self,
         kind: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> BlockNode:
         if kind == "sequential":
             if isinstance(args, dict) and set(args) <= {"layers"}:
                 args = args.get("layers", [])
-            branches = [self.nodes(require_layers(args, "sequential"), params, stack, line)]
+            branches = [self.nodes(require_layers(args, "sequential"), scope, stack, line)]
             merge = None
         else:
-            branches, merge = self.branches(kind, args, params, stack, line)
+            branches, merge = self.branches(kind, args, scope, stack, line)
         rows = sum(n.rows for branch in branches for n in branch) + (merge is not None)
         return BlockNode(
             type_name=kind, name=None, kind=kind, branches=branches, merge=merge, rows=rows
@@ -331,7 +395,7 @@ class Builder:
         self,
         kind: str,
         args: Any,
-        params: Mapping[str, Any] | None,
+        scope: Mapping[str, Any] | None,
         stack: tuple[str, ...],
         line: int | None,
     ) -> tuple[list[list[Node]], str]:
@@ -343,7 +407,7 @@ class Builder:
         unknown = [k for k in args if k not in allowed]
         if unknown:
             raise SpecError(f"{kind} has no key {quote(unknown[0])}; it takes {', '.join(allowed)}")
-        merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), params)
+        merge = resolve(args.get("merge", DEFAULT_MERGE[kind]), scope)
         if not isinstance(merge, str) or merge.lower() not in MERGES:
             raise SpecError(f"{kind} merge must be one of {', '.join(MERGES)}, got {quote(merge)}")
         if kind == "residual":
@@ -352,8 +416,8 @@ class Builder:
             body = require_layers(
                 args["body"], "residual body", " (a shortcut left out is the identity)"
             )
-            body = self.nodes(body, params, stack, line)
-            shortcut = self.nodes(args.get("shortcut") or [], params, stack, line)
+            body = self.nodes(body, scope, stack, line)
+            shortcut = self.nodes(args.get("shortcut") or [], scope, stack, line)
             return [body, shortcut], merge.lower()
         raw = args.get("branches")
         if not isinstance(raw, list) or len(raw) < 2:
@@ -363,7 +427,7 @@ class Builder:
                 "parallel needs a branch with at least one layer (an empty branch is the "
                 "identity, and a block of identities computes nothing)"
             )
-        return [self.nodes(b or [], params, stack, line) for b in raw], merge.lower()
+        return [self.nodes(b or [], scope, stack, line) for b in raw], merge.lower()
 
     def use(
         self, define: Define, args: Any, stack: tuple[str, ...], line: int | None
@@ -394,8 +458,9 @@ class Builder:
         children = self.nodes(define.layers, scope, (*stack, define.name), define.line)
         rows = sum(n.rows for n in children)
         return BlockNode(
-            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows
-        )
+            type_name=define.name, name=None, kind="sequential", branches=[children], rows=rows,
+            defined=True, arguments=dict(args),
+        )  # fmt: skip
 
     def unknown_type(self, type_key: str) -> str:
         message = self.unknown.get(type_key)

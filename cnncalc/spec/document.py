@@ -12,12 +12,14 @@ from ..quote import quote
 from .build import BLOCK_KINDS, Builder, Define, checked_name
 from .nodes import Model, collector_paused
 
-TOP_KEYS = ("name", "input", "define", "layers")
+TOP_KEYS = ("name", "input", "inputs", "define", "layers", "outputs")
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 
 
-def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
-    """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints."""
+def parse_dims(value: Any, what: str = "input", sample: bool = True) -> tuple[int, ...]:
+    """``[3, 224, 224]``, ``3x224x224`` or ``3,224,224`` as a tuple of positive ints; with
+    ``sample``, one sample's shape, at most 4 dimensions (no layer type takes more than 3
+    spatial ones)."""
     if isinstance(value, str):
         parts = [p.strip() for p in re.split(r"[x×,]", value.strip().lower())]
         if not all(p.isascii() and p.isdigit() for p in parts):
@@ -32,7 +34,7 @@ def parse_dims(value: Any, what: str = "input") -> tuple[int, ...]:
         value = [value]
     if not isinstance(value, list | tuple) or not value:
         raise SpecError(f"{what} must be a list of sizes like [3, 224, 224], got {quote(value)}")
-    if len(value) > 4:
+    if sample and len(value) > 4:
         raise SpecError(
             f"{what} has {len(value)} dimensions; one sample is [F], [C, L], [C, H, W] or "
             "[C, D, H, W] (the batch comes from --batch)"
@@ -95,16 +97,54 @@ def build_model(document: Any, source: str) -> Model:
             name = checked_name(document["name"])
         except SpecError as exc:
             raise exc.with_location(source=source, line=getattr(document, "line", None)) from None
-    input_shape = None
-    if document.get("input") is not None:
-        try:
-            input_shape = parse_dims(document["input"])
-        except SpecError as exc:
-            raise exc.with_location(source=source, line=getattr(document["input"], "line", None)) from None
+    inputs = parse_inputs(document, source)
     if "layers" not in document:
         raise SpecError("the model has no layers", Location(source=source))
     defines = parse_defines(document.get("define"), source)
-    return make_model(document["layers"], defines, source, name, input_shape)
+    model = make_model(document["layers"], defines, source, name, None)
+    model.inputs = inputs
+    model.several_inputs = "inputs" in document
+    model.outputs = parse_outputs(document.get("outputs"), source)
+    return model
+
+
+def parse_inputs(document: dict[str, Any], source: str) -> dict[str, tuple[int, ...] | None]:
+    """``input: DIMS`` (the input named ``input``) or ``inputs: {NAME: DIMS, ...}``."""
+    if "inputs" not in document:
+        raw = document.get("input")
+        try:
+            return {"input": None if raw is None else parse_dims(raw)}
+        except SpecError as exc:
+            raise exc.with_location(source=source, line=getattr(raw, "line", None)) from None
+    raw = document["inputs"]
+    where = Location(source=source, line=getattr(raw, "line", None))
+    if "input" in document:
+        raise SpecError("give input or inputs, not both", where)
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError("inputs maps input names to shapes: {image: [3, 224, 224], ...}", where)
+    inputs: dict[str, tuple[int, ...] | None] = {}
+    for key, dims in raw.items():
+        if isinstance(key, bool) or not isinstance(key, str | int) or str(key) == "":
+            raise SpecError(f"input names must be text, got {quote(key)}", where)
+        try:
+            inputs[str(key)] = None if dims is None else parse_dims(dims, f"inputs {key}")
+        except SpecError as exc:
+            raise exc.with_location(source=source, line=getattr(dims, "line", where.line)) from None
+    return inputs
+
+
+def parse_outputs(raw: Any, source: str) -> list[str] | None:
+    """``outputs: [A, B]`` (or one name): the tensors the model returns."""
+    if raw is None:
+        return None
+    names = raw if isinstance(raw, list) else [raw]
+    where = Location(source=source, line=getattr(raw, "line", None))
+    if not names:
+        raise SpecError("outputs must name at least one tensor", where)
+    for item in names:
+        if isinstance(item, bool) or not isinstance(item, str | int) or str(item) == "":
+            raise SpecError(f"outputs takes tensor names, got {quote(item)}", where)
+    return [str(item) for item in names]
 
 
 def make_model(
@@ -125,4 +165,4 @@ def make_model(
             "(limit MAX_LAYERS)",
             Location(source=source),
         )
-    return Model(name, input_shape, layers, source, rows)
+    return Model(name, {"input": input_shape}, layers, source, rows)

@@ -40,7 +40,7 @@ TOKEN = re.compile(
     re.VERBOSE,
 )
 BLOCKS = ("sequential", "residual", "parallel")
-META = ("name", "repeat", "trainable")
+META = ("name", "repeat", "trainable", "from", "share")
 WORDS = {"true": True, "false": False, "none": None, "null": None}
 
 
@@ -218,6 +218,10 @@ class _Parser:
     def entry(self, name: str, positional: list[Any], keywords: dict[str, Any]) -> dict[str, Any]:
         meta = {k: keywords.pop(k) for k in META if k in keywords}
         kind = "sequential" if is_sequential(name) else name.lower()
+        if kind == "share":  # share(NAME): the layer or block NAME applied again
+            if len(positional) != 1 or keywords:
+                raise _error("share takes one name: share(conv1, from=x, name=y)", None)
+            return {"share": positional[0], **meta}
         if kind == "sequential":
             return {"sequential": [layer for body in positional for layer in body], **meta}
         if kind == "residual":

@@ -10,6 +10,7 @@ import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import CnncalcError
 from ..layers import LayerType
@@ -27,11 +28,20 @@ class Node:
     trainable: bool = True
     line: int | None = None
     rows: int = 1  # rows it expands to, repeat included
+    # Graph: the names it reads (``from:``; None reads the previous entry's output), and
+    # whether ``from:`` was a list; the entry whose module it applies again (``share:``).
+    sources: tuple[str, ...] | None = None
+    many: bool = False
+    share: str | None = None
 
 
 @dataclass(eq=False)
 class LayerNode(Node):
     layer: LayerType | None = None
+    # ``upsample: {size_of: NAME}``: the tensor whose spatial size is the output's, and the
+    # other arguments, from which the layer is made once that size is known.
+    size_of: str | None = None
+    arguments: dict[str, Any] | None = None
 
 
 @dataclass(eq=False)
@@ -41,6 +51,13 @@ class BlockNode(Node):
     kind: str = "sequential"
     branches: list[list[Node]] = field(default_factory=list)
     merge: str | None = None
+    defined: bool = False  # a use of a defined block: sees only its own entries and input
+    arguments: dict[str, Any] | None = None  # a defined block's use: its arguments
+
+
+@dataclass(eq=False)
+class ShareNode(Node):
+    """An entry that is just ``share: NAME``: the layer or block NAME applied again."""
 
 
 @dataclass(eq=False)
@@ -50,13 +67,26 @@ class FailedNode(Node):
 
 @dataclass(eq=False)
 class Model:
-    """A parsed model: its name, per-sample input shape (no batch) and top-level nodes."""
+    """A parsed model: its name, per-sample input shapes (no batch) by name, top-level
+    nodes and the names of its outputs (None: the last entry's)."""
 
     name: str | None
-    input_shape: tuple[int, ...] | None
+    inputs: dict[str, tuple[int, ...] | None]
     layers: list[Node]
     source: str
     rows: int = 0
+    outputs: list[str] | None = None
+    several_inputs: bool = False  # ``inputs:`` rather than ``input:``
+
+    @property
+    def input_shape(self) -> tuple[int, ...] | None:
+        """The first input's shape."""
+        return next(iter(self.inputs.values()), None)
+
+    @input_shape.setter
+    def input_shape(self, shape: tuple[int, ...] | None) -> None:
+        first = next(iter(self.inputs), "input")
+        self.inputs = {**self.inputs, first: shape}
 
 
 @contextmanager

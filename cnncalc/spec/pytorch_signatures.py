@@ -13,7 +13,6 @@ command line can say when the two readings part.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
@@ -194,6 +193,8 @@ def find_signature(type_key: str) -> Signature:
     found = SIGNATURES.get(normalise_name(name))
     if found is None:
         names = [s.torch_name for s in SIGNATURES.values()]
+        import difflib
+
         close = difflib.get_close_matches(name[:100], names, 1, 0.6)
         hint = f" (did you mean nn.{close[0]}?)" if close else ""
         raise SpecError(
@@ -237,6 +238,8 @@ def pytorch_arguments(
         if not isinstance(key, str):
             raise SpecError(f"{label} argument names must be text, got {quote(key)}")
         if key not in signature.accepted:
+            import difflib
+
             close = difflib.get_close_matches(key[:100], signature.accepted, 1)
             hint = f" (did you mean {close[0]}?)" if close else ""
             if key == "activation":  # Keras's argument, written on a PyTorch line

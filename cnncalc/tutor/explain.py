@@ -1,5 +1,9 @@
 """The worked numbers of a small 1-D or 2-D convolution or pooling, every output written out.
 
+The layer is the real layer type (``window.WindowSpec.build``): it validates the arguments,
+gives the output shape, refuses what PyTorch refuses and resolves the padding. This module
+writes out every output element from the layer's windows:
+
 Convolution (PyTorch's cross-correlation, groups 1):
     ``out[n, o, i] = bias[o] + Σ_c Σ_j x[n, c, i·s − p_left + j·d] · w[o, c, j]``
 Max pooling: the largest value of the window, padding never chosen (PyTorch pads with −∞).
@@ -16,24 +20,19 @@ import itertools
 import json
 import random
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from math import prod
-from typing import Literal
 
 from ..errors import ShapeError, SpecError
-from .formula import (
-    LayerWork,
-    Padding,
-    broadcast,
-    describe_ranges,
-    show_decimal,
-    show_fraction,
-    work_out_layer,
-)
+from ..layers import LayerType
+from ..layers.conv import ConvNd
+from ..layers.pool import MaxPoolNd
+from ..text import shape_text
+from .formula import LayerWork, describe_ranges, show_decimal, show_fraction, work_out_layer
+from .window import WindowSpec
 
-Op = Literal["conv", "maxpool", "avgpool"]
 Shape = tuple[int, ...]
 
 MAX_TERMS = 10_000
@@ -56,6 +55,33 @@ class Numbers:
 
 
 @dataclass(frozen=True)
+class Given:
+    """What the command line gave: the input numbers (``None``: random, shaped by ``view``),
+    the view, the weight and bias (``None``: random weight, no bias), the number of spatial
+    dimensions where the shapes leave it open, and the seed of the random numbers."""
+
+    values: Numbers | None = None
+    view: Shape | None = None
+    weight: Numbers | None = None
+    bias: Numbers | None = None
+    dims: int | None = None
+    seed: int = 0
+
+
+class RandomNumbers:
+    """Seeded random integers, and the notes saying which numbers were drawn."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.rng = random.Random(seed)
+        self.notes: list[str] = []
+
+    def draw(self, count: int, bounds: tuple[int, int], what: str) -> tuple[Fraction, ...]:
+        self.notes.append(f"{what}: random integers {bounds[0]}..{bounds[1]} (seed {self.seed})")
+        return tuple(Fraction(self.rng.randint(*bounds)) for _ in range(count))
+
+
+@dataclass(frozen=True)
 class Term:
     """One output element: its index (as the output is shown), the worked sum, its value."""
 
@@ -66,24 +92,24 @@ class Term:
 
 @dataclass(frozen=True)
 class Explanation:
-    """Everything ``explain`` prints. Shapes are as shown: dimensions the view left out
+    """Everything ``explain`` found. Shapes are as shown: dimensions the view left out
     (batch, or channels when there is one) are left out of the output too."""
 
-    op: Op
-    name: str  # conv1d, maxpool2d, ...
+    layer: LayerType
     input_shape: Shape
     input_values: tuple[Fraction, ...]
     weight_shape: Shape | None
     weight_values: tuple[Fraction, ...] | None
     bias: tuple[Fraction, ...] | None
-    kernel: Shape
-    stride: Shape
-    padding: tuple[tuple[int, int], ...]
-    dilation: Shape
+    work: LayerWork
     output_shape: Shape
     output_values: tuple[Fraction, ...]
     terms: tuple[Term, ...]
     notes: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        return self.layer.type_name
 
 
 # --------------------------------------------------------------------------- parsing
@@ -165,8 +191,6 @@ def flatten(data: object) -> list[Fraction]:
 
 
 # --------------------------------------------------------------------------- layout
-
-
 def spatial_rank(
     dims: int | None, kernel: Shape | None, weight: Numbers | None, view_rank: int
 ) -> int:
@@ -198,19 +222,20 @@ def full_input_shape(view: Shape, nd: int) -> tuple[Shape, bool, bool]:
     if extra == 2:
         return view, True, True
     forms = "(L), (C, L) or (N, C, L)" if nd == 1 else "(H, W), (C, H, W) or (N, C, H, W)"
-    raise SpecError(f"a {nd}-D view is {forms}, got {show_shape(view)}; use --dims to choose")
+    raise SpecError(f"a {nd}-D view is {forms}, got {shape_text(view)}; use --dims to choose")
 
 
 def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: int) -> Shape:
-    """The full ``(C_out, C_in, *kernel)`` shape of a given weight.
+    """The full ``(C_out, C_in, *kernel)`` shape of a given weight; ``kernel``, where given,
+    is the layer's (one size per spatial dimension, each at least 1).
 
     Nested: 1-D ``(k)``, ``(C_in, k)``, ``(C_out, C_in, k)``; 2-D ``(kh, kw)``,
     ``(C_in, kh, kw)``, ``(C_out, C_in, kh, kw)``. Flat with ``--kernel``: ``C_out`` is what
-    the count leaves over ``C_in·prod(kernel)``.
+    the count leaves over ``C_in·prod(kernel)``. The layer checks ``C_in`` against the input.
     """
     shape = weight.shape
     if len(shape) == 1 and kernel is not None:
-        sizes = tuple(int(k) for k in broadcast(kernel, nd, "kernel"))
+        sizes = kernel
         per_filter = in_channels * prod(sizes)
         if len(weight.values) % per_filter:
             raise SpecError(
@@ -226,21 +251,14 @@ def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: in
             else "(kh, kw), (C_in, kh, kw) or (C_out, C_in, kh, kw)"
         )
         raise SpecError(
-            f"a {nd}-D weight is nested as {forms}, got shape {show_shape(shape)}; a flat list "
+            f"a {nd}-D weight is nested as {forms}, got shape {shape_text(shape)}; a flat list "
             "needs --kernel"
         )
     full = (1,) * missing + shape
-    if full[1] != in_channels:
-        hint = (
-            "; a flat list with --kernel K is read as (C_out, C_in, K)" if len(shape) == 1 else ""
-        )
+    if kernel is not None and kernel != full[2:]:
         raise SpecError(
-            f"weight {show_shape(shape)} has {full[1]} input channel{'s' if full[1] != 1 else ''} "
-            f"but the input has {in_channels}{hint}"
-        )
-    if kernel is not None and tuple(broadcast(kernel, nd, "kernel")) != full[2:]:
-        raise SpecError(
-            f"--kernel {'x'.join(map(str, kernel))} disagrees with the weight's kernel {show_shape(full[2:])}"
+            f"--kernel {'x'.join(map(str, kernel))} disagrees with the weight's kernel "
+            f"{shape_text(full[2:])}"
         )
     return full
 
@@ -249,21 +267,24 @@ def weight_shape(weight: Numbers, kernel: Shape | None, nd: int, in_channels: in
 
 
 @dataclass(frozen=True)
-class Layer:
-    """A layer resolved for working out. Shapes are full (``(N, C, *spatial)`` and
-    ``(C_out, C_in, *kernel)``), values row-major; ``has_batch``/``keep_channels`` say which
-    leading dimensions the shown output keeps."""
+class Operands:
+    """The layer and its operands resolved for working out. Shapes are full
+    (``(N, C, *spatial)`` and ``(C_out, C_in, *kernel)``), values row-major;
+    ``has_batch``/``keep_channels`` say which leading dimensions the shown output keeps."""
 
-    op: Op
+    layer: LayerType
     shape: Shape
     values: tuple[Fraction, ...]
     weight_shape: Shape | None
     weight: tuple[Fraction, ...] | None
     bias: tuple[Fraction, ...] | None
-    out_channels: int
     work: LayerWork
     has_batch: bool
     keep_channels: bool
+
+    @property
+    def out_channels(self) -> int:
+        return self.weight_shape[0] if self.weight_shape else self.shape[1]
 
     def output_indices(self) -> Iterator[Shape]:
         """Every ``(n, c_out, *position)`` of the output, row-major."""
@@ -277,147 +298,107 @@ class Layer:
         return (*batch, *((channel,) if self.keep_channels else ()), *position)
 
 
-def explain(
-    op: Op,
-    values: Numbers | None,
-    view: Shape | None = None,
-    weight: Numbers | None = None,
-    kernel: Shape | None = None,
-    stride: Shape | None = None,
-    padding: tuple[Padding, ...] = (0,),
-    dilation: Shape = (1,),
-    bias: Numbers | None = None,
-    dims: int | None = None,
-    seed: int = 0,
-) -> Explanation:
-    """Work out every output element. ``values=None`` draws random integers in
-    ``RANDOM_VALUES`` for the shape ``view``; a convolution without ``weight`` draws one
-    output channel of random integers in ``RANDOM_WEIGHTS`` for ``kernel``."""
-    rng = random.Random(seed)
-    notes: list[str] = []
-    if values is None:
-        values = random_values(view, rng, seed, notes)
-    view = checked_view(view or values.shape, values)
-    nd = spatial_rank(dims, kernel, weight, len(view))
+def explain(spec: WindowSpec, given: Given) -> Explanation:
+    """Work out every output element of the layer ``spec`` describes. Without values,
+    random integers in ``RANDOM_VALUES`` are drawn for the view; a convolution without a
+    weight draws one output channel of random integers in ``RANDOM_WEIGHTS``."""
+    numbers = RandomNumbers(given.seed)
+    values = given.values or random_values(given.view, numbers)
+    view = checked_view(given.view or values.shape, values)
+    nd = spatial_rank(given.dims, spec.kernel, given.weight, len(view))
     shape, has_batch, has_channels = full_input_shape(view, nd)
-    if op == "conv":
-        full, weight_values = conv_weight(weight, kernel, nd, shape[1], rng, seed, notes)
-        kernel_sizes, out_channels = full[2:], full[0]
+    bias = given.bias
+    if "out_channels" in spec.layer_type(nd).fields:  # a layer with weights
+        layer, full, weight_values = conv_layer(spec, given, nd, shape[1], numbers)
     else:
-        check_pooling_options(op, weight, bias, kernel, padding, dilation)
-        full, weight_values, out_channels = None, None, shape[1]
-        kernel_sizes = tuple(int(k) for k in broadcast(kernel or (), nd, "kernel"))
-    kind = "conv" if op == "conv" else "pool"
-    work = work_out_layer(kind, shape[2:], kernel_sizes, stride, padding, dilation)
-    layer = Layer(
-        op=op,
+        if given.weight is not None or bias is not None:
+            raise SpecError(f"{spec.op} has no weight or bias")
+        layer, full, weight_values = spec.build(nd), None, None
+    work = work_out_layer(layer, shape)
+    operands = Operands(
+        layer=layer,
         shape=shape,
         values=values.values,
         weight_shape=full,
         weight=weight_values,
-        bias=None if bias is None else conv_bias(bias, out_channels),
-        out_channels=out_channels,
+        bias=None if bias is None or full is None else conv_bias(bias, full[0]),
         work=work,
         has_batch=has_batch,
-        keep_channels=has_channels or (op == "conv" and out_channels > 1),
+        keep_channels=has_channels or (full is not None and full[0] > 1),
     )
-    check_term_count(layer)
-    terms = tuple(work_out_element(layer, index) for index in layer.output_indices())
+    check_term_count(operands)
+    terms = tuple(work_out_element(operands, index) for index in operands.output_indices())
     return Explanation(
-        op=op,
-        name=f"{op}{nd}d",
+        layer=layer,
         input_shape=view,
         input_values=values.values,
         weight_shape=full,
         weight_values=weight_values,
-        bias=layer.bias,
-        kernel=kernel_sizes,
-        stride=tuple(d.stride for d in work.dimensions),
-        padding=tuple((d.pad_left, d.pad_right) for d in work.dimensions),
-        dilation=tuple(d.dilation for d in work.dimensions),
-        output_shape=layer.shown((shape[0], out_channels, *work.output_size)),
+        bias=operands.bias,
+        work=work,
+        output_shape=operands.shown((shape[0], operands.out_channels, *work.output_size)),
         output_values=tuple(t.value for t in terms),
         terms=terms,
-        notes=(*notes, *coverage_notes(work)),
+        notes=(*numbers.notes, *coverage_notes(work)),
     )
 
 
-def random_values(view: Shape | None, rng: random.Random, seed: int, notes: list[str]) -> Numbers:
+def random_values(view: Shape | None, numbers: RandomNumbers) -> Numbers:
     """Random integers in ``RANDOM_VALUES`` for the shape ``view``."""
     if view is None:
         raise SpecError("give --values, or --view for random values")
     if min(view) < 1 or prod(view) > MAX_VALUES:
-        raise SpecError(f"--view {show_shape(view)} must hold 1 to {MAX_VALUES:,} numbers")
-    notes.append(f"input: random integers {RANDOM_VALUES[0]}..{RANDOM_VALUES[1]} (seed {seed})")
-    return Numbers(tuple(Fraction(rng.randint(*RANDOM_VALUES)) for _ in range(prod(view))), view)
+        raise SpecError(f"--view {shape_text(view)} must hold 1 to {MAX_VALUES:,} numbers")
+    return Numbers(numbers.draw(prod(view), RANDOM_VALUES, "input"), view)
 
 
 def checked_view(view: Shape, values: Numbers) -> Shape:
     """``view`` when it holds exactly the values given."""
     if min(view) < 1 or prod(view) != len(values.values):
         raise SpecError(
-            f"--view {show_shape(view)} holds {prod(view)} numbers but the values are "
+            f"--view {shape_text(view)} holds {prod(view)} numbers but the values are "
             f"{len(values.values)}"
         )
     return view
 
 
-def check_pooling_options(
-    op: Op,
-    weight: Numbers | None,
-    bias: Numbers | None,
-    kernel: Shape | None,
-    padding: tuple[Padding, ...],
-    dilation: Shape,
-) -> None:
-    """What PyTorch's MaxPool/AvgPool take: a kernel, integer padding, dilation for max only."""
-    if weight is not None or bias is not None:
-        raise SpecError(f"{op} has no weight or bias")
-    if kernel is None:
-        raise SpecError(f"{op} needs --kernel")
-    if any(isinstance(p, str) for p in padding):
-        raise SpecError(f"{op} takes integer padding (PyTorch's pooling takes no padding words)")
-    if op == "avgpool" and any(d != 1 for d in dilation):
-        raise SpecError("avgpool has no dilation (PyTorch's AvgPool takes none)")
-
-
-def check_term_count(layer: Layer) -> None:
+def check_term_count(operands: Operands) -> None:
     """Refuse more than ``MAX_TERMS`` products (window elements for pooling)."""
-    kernel = prod(d.kernel for d in layer.work.dimensions)
-    per_output = (layer.shape[1] if layer.op == "conv" else 1) * kernel
-    outputs = layer.shape[0] * layer.out_channels * prod(layer.work.output_size)
+    kernel = prod(d.geometry.kernel for d in operands.work.dimensions)
+    per_output = (operands.shape[1] if operands.weight is not None else 1) * kernel
+    outputs = operands.shape[0] * operands.out_channels * prod(operands.work.output_size)
     if outputs * per_output > MAX_TERMS:
         raise ShapeError(
-            f"explain writes out at most {MAX_TERMS:,} products; this {layer.op} needs "
-            f"{outputs * per_output:,} ({outputs:,} outputs × {per_output:,} each); use a "
+            f"explain writes out at most {MAX_TERMS:,} products; this {operands.layer.type_name} "
+            f"needs {outputs * per_output:,} ({outputs:,} outputs × {per_output:,} each); use a "
             "smaller input or kernel"
         )
 
 
-def conv_weight(
-    weight: Numbers | None,
-    kernel: Shape | None,
-    nd: int,
-    in_channels: int,
-    rng: random.Random,
-    seed: int,
-    notes: list[str],
-) -> tuple[Shape, tuple[Fraction, ...]]:
-    """(full weight shape, its values), one output channel of random integers when no
-    weight is given."""
+def conv_layer(
+    spec: WindowSpec, given: Given, nd: int, in_channels: int, numbers: RandomNumbers
+) -> tuple[LayerType, Shape, tuple[Fraction, ...]]:
+    """The convolution with its full weight shape and values: the given weight, or one
+    output channel of random integers for the kernel ``spec`` names."""
+    weight, with_bias = given.weight, given.bias is not None
+    kernel = None
+    if spec.kernel is not None:  # the layer judges the geometry before the weight is read
+        kernel = spec.build(nd, in_channels=in_channels).args.kernel_size
     if weight is not None:
-        return weight_shape(weight, kernel, nd, in_channels), weight.values
-    if kernel is None:
-        raise SpecError("conv needs --weight, or --kernel for a random weight")
-    sizes = tuple(int(k) for k in broadcast(kernel, nd, "kernel"))
-    if min(sizes) < 1 or in_channels * prod(sizes) > MAX_VALUES:
-        raise SpecError(
-            f"kernel {'×'.join(map(str, sizes))} must be at least 1 and hold at most "
-            f"{MAX_VALUES:,} numbers"
+        full = weight_shape(weight, kernel, nd, in_channels)
+        layer = replace(spec, kernel=full[2:]).build(
+            nd, in_channels=full[1], out_channels=full[0], bias=with_bias
         )
-    full = (1, in_channels, *sizes)
-    notes.append(f"weight: random integers {RANDOM_WEIGHTS[0]}..{RANDOM_WEIGHTS[1]} (seed {seed})")
-    return full, tuple(Fraction(rng.randint(*RANDOM_WEIGHTS)) for _ in range(prod(full)))
+        return layer, full, weight.values
+    if spec.kernel is None:
+        raise SpecError(f"{spec.op} needs --weight, or --kernel for a random weight")
+    layer = spec.build(nd, in_channels=in_channels, bias=with_bias)
+    full = (1, in_channels, *layer.args.kernel_size)
+    if prod(full) > MAX_VALUES:
+        raise SpecError(
+            f"kernel {'×'.join(map(str, full[2:]))} must hold at most {MAX_VALUES:,} numbers"
+        )
+    return layer, full, numbers.draw(prod(full), RANDOM_WEIGHTS, "weight")
 
 
 def conv_bias(bias: Numbers, out_channels: int) -> tuple[Fraction, ...]:
@@ -432,16 +413,16 @@ def conv_bias(bias: Numbers, out_channels: int) -> tuple[Fraction, ...]:
     return bias.values
 
 
-def work_out_element(layer: Layer, index: Shape) -> Term:
+def work_out_element(operands: Operands, index: Shape) -> Term:
     """One output element ``index = (n, c_out, *position)`` with its worked expression.
 
     Tap ``t`` of the window at output position ``o`` reads input ``o·s − p_left + t·d`` in
     each dimension; outside the input it reads padding (``None``).
     """
     n, channel, *position = index
-    dims = layer.work.dimensions
+    dims = [d.geometry for d in operands.work.dimensions]
     taps = list(itertools.product(*(range(d.kernel) for d in dims)))
-    channels = range(layer.shape[1]) if layer.op == "conv" else (channel,)
+    channels = range(operands.shape[1]) if operands.weight is not None else (channel,)
     pairs: list[tuple[Fraction | None, Fraction]] = []
     for c in channels:
         for tap in taps:
@@ -450,19 +431,22 @@ def work_out_element(layer: Layer, index: Shape) -> Term:
                 for o, t, d in zip(position, tap, dims, strict=True)
             ]
             inside = all(0 <= a < d.size for a, d in zip(at, dims, strict=True))
-            x = layer.values[flat_index(layer.shape, (n, c, *at))] if inside else None
+            x = operands.values[flat_index(operands.shape, (n, c, *at))] if inside else None
             w = Fraction(0)
-            if layer.weight is not None and layer.weight_shape is not None:
-                w = layer.weight[flat_index(layer.weight_shape, (channel, c, *tap))]
+            if operands.weight is not None and operands.weight_shape is not None:
+                w = operands.weight[flat_index(operands.weight_shape, (channel, c, *tap))]
             pairs.append((x, w))
-    if layer.op == "conv":
-        bias = None if layer.bias is None else layer.bias[channel]
+    if isinstance(operands.layer, ConvNd):
+        bias = None if operands.bias is None else operands.bias[channel]
         expression, value = conv_expression(pairs, bias)
-    elif layer.op == "maxpool":
-        expression, value = max_expression([x for x, _ in pairs])
     else:
-        expression, value = average_expression([x for x, _ in pairs])
-    return Term(layer.shown(index), expression, value)
+        expression, value = pool_expression(operands.layer)([x for x, _ in pairs])
+    return Term(operands.shown(index), expression, value)
+
+
+def pool_expression(layer: LayerType) -> Callable[[list[Fraction | None]], tuple[str, Fraction]]:
+    """How a pooling layer combines its window: the maximum, or the average."""
+    return max_expression if isinstance(layer, MaxPoolNd) else average_expression
 
 
 def flat_index(shape: Shape, index: Shape) -> int:
@@ -529,112 +513,7 @@ def approximate(value: Fraction) -> str:
 def coverage_notes(work: LayerWork) -> list[str]:
     """The input positions no window reads, per dimension."""
     return [
-        describe_ranges(d.result.uncovered, d.result.uncovered_count, d.noun)
+        describe_ranges(d.uncovered, d.uncovered_count, d.noun)
         for d in work.dimensions
-        if d.result.uncovered and d.result.uncovered_count
+        if d.uncovered and d.uncovered_count
     ]
-
-
-def show_shape(shape: Shape) -> str:
-    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def nest(values: list[object], shape: Shape) -> object:
-    """A flat row-major list as nested lists of ``shape``."""
-    if len(shape) <= 1:
-        return list(values)
-    step = len(values) // shape[0]
-    return [nest(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])]
-
-
-def format_nested(values: list[str], shape: Shape, depth: int = 0) -> str:
-    """Nested lists with the innermost rows on their own lines and the numbers right-aligned,
-    as NumPy prints arrays."""
-    if depth == 0:
-        width = max(map(len, values), default=0)
-        values = [v.rjust(width) for v in values]
-    if len(shape) <= 1:
-        return "[" + ", ".join(values) + "]"
-    step = len(values) // shape[0]
-    rows = [
-        format_nested(values[i * step : (i + 1) * step], shape[1:], depth + 1)
-        for i in range(shape[0])
-    ]
-    separator = "," + "\n" * (len(shape) - 1) + " " * (depth + 1)
-    return "[" + separator.join(rows) + "]"
-
-
-def json_number(value: Fraction) -> int | float:
-    return value.numerator if value.denominator == 1 else float(value)
-
-
-def describe_geometry(result: Explanation) -> str:
-    """``stride 1, padding 0, dilation 1``, per dimension where they differ."""
-
-    def one(values: tuple[object, ...]) -> str:
-        return str(values[0]) if len(set(values)) == 1 else "(" + ", ".join(map(str, values)) + ")"
-
-    pads = tuple(left if left == right else f"{left}+{right}" for left, right in result.padding)
-    parts = [
-        f"kernel {'×'.join(map(str, result.kernel))}",
-        f"stride {one(result.stride)}",
-        f"padding {one(pads)}",
-    ]
-    if result.op != "avgpool":
-        parts.append(f"dilation {one(result.dilation)}")
-    if result.op == "conv":
-        parts.append(
-            "no bias"
-            if result.bias is None
-            else f"bias {', '.join(map(show_fraction, result.bias))}"
-        )
-    return ", ".join(parts)
-
-
-def render_text(result: Explanation) -> str:
-    """What ``explain`` prints: the layer, its inputs, every worked output, the output."""
-    lines = [f"{result.name}: {describe_geometry(result)}"]
-    lines.append(f"input {show_shape(result.input_shape)}:")
-    lines.append(format_nested([show_fraction(v) for v in result.input_values], result.input_shape))
-    if result.weight_shape is not None and result.weight_values is not None:
-        lines.append(f"weight {show_shape(result.weight_shape)}:")
-        lines.append(
-            format_nested([show_fraction(v) for v in result.weight_values], result.weight_shape)
-        )
-    for term in result.terms:
-        lines.append(f"out[{', '.join(map(str, term.index))}] = {term.expression}")
-    lines.append(f"output {show_shape(result.output_shape)}:")
-    lines.append(format_nested([approximate(v) for v in result.output_values], result.output_shape))
-    lines.extend(f"note: {note}" for note in result.notes)
-    return "\n".join(lines)
-
-
-def to_json(result: Explanation) -> dict[str, object]:
-    """``output`` nested as ``output_shape``; ``terms`` one per output element, row-major,
-    each ``{"index", "expression", "value"}``; numbers exact where they are integers."""
-    return {
-        "op": result.name,
-        "input_shape": list(result.input_shape),
-        "input": nest([json_number(v) for v in result.input_values], result.input_shape),
-        "weight_shape": None if result.weight_shape is None else list(result.weight_shape),
-        "weight": (
-            None
-            if result.weight_shape is None or result.weight_values is None
-            else nest([json_number(v) for v in result.weight_values], result.weight_shape)
-        ),
-        "bias": None if result.bias is None else [json_number(b) for b in result.bias],
-        "kernel_size": list(result.kernel),
-        "stride": list(result.stride),
-        "padding": [list(p) for p in result.padding],
-        "dilation": list(result.dilation),
-        "output_shape": list(result.output_shape),
-        "output": nest([json_number(v) for v in result.output_values], result.output_shape),
-        "terms": [
-            {"index": list(t.index), "expression": t.expression, "value": json_number(t.value)}
-            for t in result.terms
-        ],
-        "notes": list(result.notes),
-    }

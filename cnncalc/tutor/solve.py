@@ -6,6 +6,10 @@ paddings form one interval and no padding needs to be tried in turn. A transpose
 convolution takes ``L`` to ``T`` when ``output_padding = T − ((L − 1)·s − 2·p + d·(k − 1) + 1)``
 lies in ``0 ≤ output_padding < max(s, d)``.
 
+The interval only narrows the search: every candidate is then built as the real layer type
+(``window.WindowSpec``) and kept only where that layer accepts the input and gives the
+target, so the layer's rules decide, and ``padding='same'`` is the layer's own resolution.
+
 Solutions are ordered simplest first: dilation 1 first, then the smaller kernel, the smaller
 stride, the smaller output_padding, the padding nearest the symmetric 'same-like'
 ``d·(k − 1)/2``, and the smaller padding (``simplicity``).
@@ -14,14 +18,14 @@ stride, the smaller output_padding, the padding nearest the symmetric 'same-like
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
 
 from .. import arithmetic
-from ..errors import ShapeError, SpecError
+from ..errors import CnncalcError, ShapeError, SpecError
 from ..limits import MAX_DIMENSION
-from .formula import MAX_SPATIAL_DIMS
+from .window import WindowSpec, input_shape
 
-Mode = Literal["conv", "transposed", "same"]
+CONVOLUTION = "conv"
+TRANSPOSED = "conv_transpose"
 
 MAX_SEARCH = 1_000_000
 """Most (kernel, stride, dilation) triples one dimension may search."""
@@ -66,14 +70,20 @@ class Combination:
             fields["output_padding"] = self.output_padding
         return fields
 
-    def check_text(self, size: int) -> str:
-        """The size formula with this combination's numbers put in and its result."""
-        k, s, p, d = self.kernel_size, self.stride, self.padding, self.dilation
-        if self.output_padding is not None:
-            out = (size - 1) * s - 2 * p + d * (k - 1) + self.output_padding + 1
-            return f"({size} − 1)·{s} − 2·{p} + {d}·({k} − 1) + {self.output_padding} + 1 = {out}"
-        out = (size + 2 * p - d * (k - 1) - 1) // s + 1
-        return f"floor(({size} + 2·{p} − {d}·({k} − 1) − 1) / {s}) + 1 = {out}"
+    def spec(self, op: str) -> WindowSpec:
+        """The layer this combination describes, as ``op`` (``conv`` or ``conv_transpose``)."""
+        output_padding = None if self.output_padding is None else (self.output_padding,)
+        return WindowSpec(
+            op, (self.kernel_size,), (self.stride,), (self.padding,), (self.dilation,),
+            output_padding,
+        )  # fmt: skip
+
+    def gives(self, op: str, size: int, target: int) -> bool:
+        """Whether the layer accepts an input of ``size`` and makes it ``target``."""
+        try:
+            return self.spec(op).build(1).output_shape(input_shape((size,)))[2] == target
+        except CnncalcError:
+            return False
 
 
 @dataclass(frozen=True)
@@ -99,25 +109,9 @@ class Bounds:
         return fixed_or_range(self.dilation, self.max_dilation)
 
     def padding_limit(self, kernel: int, dilation: int) -> int:
-        return dilation * (kernel - 1) if self.max_padding is None else self.max_padding
-
-    def describe(self) -> str:
-        """``kernel ≤ 7, stride ≤ 4, dilation 1, padding ≤ d·(k − 1)``."""
-
-        def one(name: str, fixed: int | None, most: int) -> str:
-            if fixed is not None:
-                return f"{name} {fixed}"
-            return f"{name} 1" if most == 1 else f"{name} ≤ {most}"
-
-        padding = "d·(k − 1)" if self.max_padding is None else str(self.max_padding)
-        return ", ".join(
-            (
-                one("kernel", self.kernel, self.max_kernel),
-                one("stride", self.stride, self.max_stride),
-                one("dilation", self.dilation, self.max_dilation),
-                f"padding ≤ {padding}",
-            )
-        )
+        if self.max_padding is None:
+            return arithmetic.full_padding(kernel, dilation)
+        return self.max_padding
 
     def as_dict(self) -> dict[str, object]:
         def span(r: range) -> list[int]:
@@ -172,9 +166,11 @@ class DimensionSolutions:
 
 @dataclass(frozen=True)
 class SolveResult:
-    """The answer of ``solve``: per dimension, and the combinations every dimension shares."""
+    """The answer of ``solve``: per dimension, and the combinations every dimension shares.
+    ``same`` marks the question "what keeps the size" (targets ``ceil(L / stride)``)."""
 
-    mode: Mode
+    op: str
+    same: bool
     bounds: Bounds
     dimensions: tuple[DimensionSolutions, ...]
     common: tuple[Combination, ...]
@@ -188,6 +184,10 @@ class SolveResult:
         return tuple(d.target for d in self.dimensions)
 
     @property
+    def transposed(self) -> bool:
+        return self.op == TRANSPOSED
+
+    @property
     def uniform(self) -> bool:
         """Every dimension asks the same question, so one list answers them all."""
         return len({(d.size, d.target) for d in self.dimensions}) == 1
@@ -197,39 +197,31 @@ class SolveResult:
 
 
 def solve(
-    sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds, mode: Mode = "conv"
-) -> SolveResult:
-    """Solve each dimension on its own; ``targets`` is ignored (``None``) in ``same`` mode,
-    where the target is ``ceil(L / stride)``."""
-    if mode == "same":
+    sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds,
+    op: str = CONVOLUTION,
+) -> SolveResult:  # fmt: skip
+    """Solve each dimension on its own for layers of type ``op`` (``conv`` or
+    ``conv_transpose``). ``targets=None`` asks what keeps the size: the target is what
+    ``padding='same'`` gives, ``ceil(L / stride)``, with the stride fixed (default 1)."""
+    same = targets is None
+    if same:
+        if op != CONVOLUTION:
+            raise SpecError("keeping the size (same) is a question about convolutions")
         bounds = replace(bounds, stride=bounds.stride or 1)
-    check_question(sizes, targets, bounds, mode)
+    check_question(sizes, targets, bounds)
     dimensions = []
     for index, size in enumerate(sizes):
-        if mode == "same":
+        if targets is None:
             dimensions.append(solve_same_dimension(index + 1, size, bounds))
         else:
-            assert targets is not None
-            dimensions.append(solve_dimension(index + 1, size, targets[index], bounds, mode))
-    return SolveResult(mode, bounds, tuple(dimensions), common_solutions(dimensions))
+            dimensions.append(solve_dimension(index + 1, size, targets[index], bounds, op))
+    return SolveResult(op, same, bounds, tuple(dimensions), common_solutions(dimensions))
 
 
-def check_question(
-    sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds, mode: Mode
-) -> None:
+def check_question(sizes: tuple[int, ...], targets: tuple[int, ...] | None, bounds: Bounds) -> None:
     """Refuse what cannot be searched: bad sizes, mismatched dimensions, too large a search."""
-    if not 1 <= len(sizes) <= MAX_SPATIAL_DIMS:
-        raise SpecError(
-            f"input must have 1 to {MAX_SPATIAL_DIMS} spatial dimensions, got {len(sizes)}"
-        )
-    if mode == "same":
-        if targets is not None:
-            raise SpecError(
-                "same mode chooses the output size itself (ceil(input / stride)); drop --output"
-            )
-    elif targets is None:
-        raise SpecError("give the wanted output size (--output), or ask for --same")
-    elif len(targets) != len(sizes):
+    WindowSpec(CONVOLUTION, None).layer_type(len(sizes))  # 1 to 3 spatial dimensions
+    if targets is not None and len(targets) != len(sizes):
         raise SpecError(
             f"input has {len(sizes)} dimensions but output has {len(targets)}; give one size per dimension"
         )
@@ -246,15 +238,20 @@ def check_question(
 
 
 def solve_dimension(
-    dimension: int, size: int, target: int, bounds: Bounds, mode: Mode
+    dimension: int, size: int, target: int, bounds: Bounds, op: str
 ) -> DimensionSolutions:
-    """Every combination within ``bounds`` taking ``size`` to ``target``, simplest first."""
-    find = transposed_paddings if mode == "transposed" else conv_paddings
+    """Every combination within ``bounds`` that the layer type ``op`` accepts and that
+    takes ``size`` to ``target``, simplest first."""
+    candidates = transposed_candidates if op == TRANSPOSED else conv_candidates
     found: list[Combination] = []
     for dilation in bounds.dilations():
         for kernel in bounds.kernels():
             for stride in bounds.strides():
-                found.extend(find(size, target, kernel, stride, dilation, bounds))
+                trial = Combination(kernel, stride, 0, dilation)
+                most = bounds.padding_limit(kernel, dilation)
+                for combination in candidates(size, target, trial, most):
+                    if combination.gives(op, size, target):
+                        found.append(combination)
                 if len(found) > MAX_SOLUTIONS:
                     raise SpecError(
                         f"more than {MAX_SOLUTIONS:,} combinations give {size} → {target}; "
@@ -265,51 +262,50 @@ def solve_dimension(
     )
 
 
-def conv_paddings(
-    size: int, target: int, kernel: int, stride: int, dilation: int, bounds: Bounds
-) -> list[Combination]:
-    """The paddings ``p`` with ``floor((L + 2p − d·(k − 1) − 1) / s) + 1 = T``.
-
-    That is ``(T − 1)·s ≤ L + 2p − d·(k − 1) − 1 ≤ (T − 1)·s + s − 1``; any such ``p`` also
-    makes the padded input at least as long as the dilated kernel, since ``T ≥ 1``.
-    """
-    low_twice = (target - 1) * stride - size + dilation * (kernel - 1) + 1
-    high_twice = low_twice + stride - 1
+def conv_candidates(size: int, target: int, trial: Combination, most: int) -> list[Combination]:
+    """The paddings up to ``most`` that can take ``size`` to ``target`` with the kernel,
+    stride and dilation of ``trial``: those with
+    ``(T − 1)·s ≤ L + 2p − d·(k − 1) − 1 ≤ (T − 1)·s + s − 1``."""
+    k, s, d = trial.kernel_size, trial.stride, trial.dilation
+    low_twice = (target - 1) * s - size + d * (k - 1) + 1
+    high_twice = low_twice + s - 1
     low = max(0, -(-low_twice // 2))
-    high = min(bounds.padding_limit(kernel, dilation), high_twice // 2)
-    return [Combination(kernel, stride, p, dilation) for p in range(low, high + 1)]
+    return [replace(trial, padding=p) for p in range(low, min(most, high_twice // 2) + 1)]
 
 
-def transposed_paddings(
-    size: int, target: int, kernel: int, stride: int, dilation: int, bounds: Bounds
+def transposed_candidates(
+    size: int, target: int, trial: Combination, most: int
 ) -> list[Combination]:
-    """The (padding, output_padding) pairs with
-    ``(L − 1)·s − 2p + d·(k − 1) + output_padding + 1 = T`` and
-    ``0 ≤ output_padding < max(s, d)`` (PyTorch's rule)."""
-    base = (size - 1) * stride + dilation * (kernel - 1) + 1 - target  # = 2p − output_padding
-    most = bounds.padding_limit(kernel, dilation)
+    """The (padding ≤ ``most``, output_padding) pairs with ``2p − output_padding`` equal to
+    ``(L − 1)·s + d·(k − 1) + 1 − T``, for every output_padding below ``max(s, d)``."""
+    k, s, d = trial.kernel_size, trial.stride, trial.dilation
+    base = (size - 1) * s + d * (k - 1) + 1 - target
     found = []
-    for output_padding in range(max(stride, dilation)):
+    for output_padding in range(max(s, d)):
         twice = base + output_padding
         if twice % 2 == 0 and 0 <= twice // 2 <= most:
-            found.append(Combination(kernel, stride, twice // 2, dilation, output_padding))
+            found.append(replace(trial, padding=twice // 2, output_padding=output_padding))
     return found
 
 
 def solve_same_dimension(dimension: int, size: int, bounds: Bounds) -> DimensionSolutions:
-    """The symmetric paddings giving ``ceil(L / s)``, and ``padding='same'`` resolved, for
-    each kernel and dilation (stride fixed: ``--stride`` or 1)."""
+    """The symmetric paddings giving what ``padding='same'`` gives, and how the layer splits
+    ``padding='same'``, for each kernel and dilation (stride fixed: ``--stride`` or 1)."""
     stride = bounds.stride or 1
-    target = -(-size // stride)
-    found = solve_dimension(dimension, size, target, replace(bounds, stride=stride), "conv")
-    same = tuple(
-        SamePadding(
-            kernel, stride, dilation, *arithmetic.same_padding(size, kernel, stride, dilation)
-        )
-        for dilation in bounds.dilations()
-        for kernel in bounds.kernels()
-    )
-    return DimensionSolutions(dimension, size, target, found.solutions, same)
+    same: list[SamePadding] = []
+    target = size
+    for dilation in bounds.dilations():
+        for kernel in bounds.kernels():
+            spec = WindowSpec(CONVOLUTION, (kernel,), (stride,), "same", (dilation,))
+            layer = spec.build(1)
+            shape = input_shape((size,))
+            target = layer.output_shape(shape)[2]
+            window = layer.window(shape)
+            same.append(
+                SamePadding(kernel, stride, dilation, window.pad_left[0], window.pad_right[0])
+            )
+    found = solve_dimension(dimension, size, target, replace(bounds, stride=stride), CONVOLUTION)
+    return DimensionSolutions(dimension, size, target, found.solutions, tuple(same))
 
 
 def common_solutions(dimensions: list[DimensionSolutions]) -> tuple[Combination, ...]:
@@ -318,110 +314,3 @@ def common_solutions(dimensions: list[DimensionSolutions]) -> tuple[Combination,
     for dim in dimensions[1:]:
         shared &= set(dim.solutions)
     return tuple(c for c in dimensions[0].solutions if c in shared)
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_text(result: SolveResult, limit: int) -> str:
-    """The tables ``solve`` prints, ``limit`` rows each (0: all)."""
-    lines = [headline(result)]
-    if result.uniform:
-        dim = result.dimensions[0]
-        if len(result.dimensions) > 1:
-            lines.append(
-                f"every dimension is {dim.size} → {dim.target}, so one list serves them all"
-            )
-        lines.extend(solutions_block(result, dim, limit))
-    else:
-        lines.append(
-            "each dimension is solved on its own; give the values per dimension (e.g. 3x5)"
-        )
-        for dim in result.dimensions:
-            lines.append("")
-            lines.append(f"dimension {dim.dimension}: {dim.size} → {dim.target}")
-            lines.extend(solutions_block(result, dim, limit))
-        lines.append("")
-        if result.common:
-            lines.append(f"{len(result.common)} of them serve every dimension with single values")
-        else:
-            lines.append("no single combination serves every dimension")
-    return "\n".join(lines)
-
-
-def headline(result: SolveResult) -> str:
-    sizes = "×".join(map(str, result.sizes))
-    targets = "×".join(map(str, result.targets))
-    what = "transposed convolutions" if result.mode == "transposed" else "convolutions"
-    bounds = result.bounds.describe()
-    if result.mode == "same":
-        return f"{what} keeping the size, {sizes} → {targets} (out = ceil(in / stride)), {bounds}; simplest first"
-    return f"{what} taking {sizes} → {targets}, {bounds}; simplest first"
-
-
-def solutions_block(result: SolveResult, dim: DimensionSolutions, limit: int) -> list[str]:
-    """One dimension's table, or the sentence saying there is none."""
-    lines: list[str] = []
-    if not dim.solutions:
-        lines.append(no_solution_sentence(result, dim))
-    else:
-        from tabulate import tabulate
-
-        shown = dim.solutions if limit == 0 else dim.solutions[:limit]
-        headers = ["kernel_size", "stride", "padding", "dilation"]
-        if result.mode == "transposed":
-            headers.append("output_padding")
-        rows = [[*c.as_dict().values(), c.check_text(dim.size)] for c in shown]
-        lines.append(tabulate(rows, headers=[*headers, "check"], tablefmt="simple"))
-        count = len(dim.solutions)
-        if len(shown) < count:
-            lines.append(f"{len(shown)} of {count} combinations shown; --limit 0 shows all")
-        else:
-            lines.append(f"{count} combination{'s' if count != 1 else ''}")
-    for same in dim.same_paddings:
-        lines.append(
-            f"padding='same' with kernel {same.kernel_size}, stride {same.stride}, dilation "
-            f"{same.dilation}: left {same.left}, right {same.right}"
-        )
-    return lines
-
-
-def no_solution_sentence(result: SolveResult, dim: DimensionSolutions) -> str:
-    text = f"no combination with {result.bounds.describe()} gives {dim.size} → {dim.target}"
-    if result.mode == "conv" and dim.target > dim.size:
-        return text + "; a larger output needs more padding (--max-padding) or --transposed"
-    return text + "; raise the bounds (--max-kernel, --max-stride, --max-padding, --max-dilation)"
-
-
-def to_json(result: SolveResult, limit: int) -> dict[str, object]:
-    """``solutions`` holds the combinations that serve every dimension (simplest first, at
-    most ``limit``; 0: all); ``dimensions`` holds each dimension's own list."""
-
-    def cut(solutions: tuple[Combination, ...]) -> list[dict[str, int]]:
-        shown = solutions if limit == 0 else solutions[:limit]
-        return [c.as_dict() for c in shown]
-
-    return {
-        "mode": result.mode,
-        "input": list(result.sizes),
-        "output": list(result.targets),
-        "bounds": result.bounds.as_dict(),
-        "order": ORDER,
-        "count": len(result.common),
-        "solutions": cut(result.common),
-        "dimensions": [
-            {
-                "dimension": dim.dimension,
-                "input": dim.size,
-                "output": dim.target,
-                "count": len(dim.solutions),
-                "solutions": cut(dim.solutions),
-                **(
-                    {"same_padding": [s.as_dict() for s in dim.same_paddings]}
-                    if result.mode == "same"
-                    else {}
-                ),
-            }
-            for dim in result.dimensions
-        ],
-    }

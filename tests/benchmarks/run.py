@@ -30,7 +30,8 @@ ROOT = Path(__file__).resolve().parents[2]
 TESTS = ROOT / "tests"
 PYTHON = sys.executable
 CNNCALC = [PYTHON, "-m", "cnncalc"]
-FLOOR = [PYTHON, "-c", "import click, tabulate, yaml; from pydantic import BaseModel"]
+FLOOR_CODE = "import click, yaml, pydantic_core"
+FLOOR = [PYTHON, "-c", FLOOR_CODE]
 RESNET50 = str(ROOT / "configs" / "resnet50.yaml")
 VGG16 = str(ROOT / "configs" / "vgg16.yaml")
 MIB = 1024 * 1024
@@ -152,6 +153,37 @@ def explicit_yaml(layers: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def graph_yaml(layers: int) -> str:
+    """A deep network of named tensors: every entry says where it reads from, and every third
+    one is an ``add`` of a skip connection (conv, relu, add from [conv, relu], ...)."""
+    lines = ["name: deep-graph", "input: [16, 32, 32]", "layers:"]
+    previous = "input"
+    for i in range(layers):
+        block, step = divmod(i, 3)
+        if step == 0:
+            lines += ["  - conv2d: {out_channels: 16, kernel_size: 3, padding: 1}", f"    name: c{block}"]
+            lines.append(f"    from: {previous}")
+        elif step == 1:
+            lines += ["  - relu: {}", f"    name: r{block}", f"    from: c{block}"]
+        else:
+            lines += ["  - add:", f"    name: a{block}", f"    from: [c{block}, r{block}]"]
+            previous = f"a{block}"
+    return "\n".join(lines) + "\n"
+
+
+def unet_yaml(skips: int) -> str:
+    """A U-Net of ``skips`` levels at one size: encoder convs e0 .. e{n-1}, then decoder
+    convs, each added to its encoder level's output (a skip connection kept alive across
+    the whole model)."""
+    lines = ["name: deep-unet", "input: [8, 16, 16]", "layers:"]
+    for i in range(skips):
+        lines += ["  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}", f"    name: e{i}"]
+    for i in reversed(range(skips)):
+        lines += ["  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}", f"    name: d{i}"]
+        lines += ["  - add:", f"    from: [e{i}, d{i}]"]
+    return "\n".join(lines) + "\n"
+
+
 def repeat_inline(layers: int) -> str:
     assert layers % 2 == 0
     return f"{layers // 2} * (conv2d(16, 3, padding=1) -> relu)"
@@ -169,12 +201,14 @@ def cold_start(results: Results, repeats: int, env: dict[str, str]) -> None:
     }
     runs = alternate(commands, repeats, env)
     floor = median_seconds(runs.pop("floor"))
-    results.note(f"floor `python -c \"import click, tabulate, yaml; from pydantic import BaseModel\"`: {floor * 1000:.0f} ms")
+    results.note(f"floor `python -c \"{FLOOR_CODE}\"`: {floor * 1000:.0f} ms")
+    json_path = median_seconds(runs.pop("params resnet50 json"))
     table = median_seconds(runs.pop("params resnet50 table"))
+    results.add(Figure("cold", f"params resnet50 --format json: {json_path * 1000:.0f} ms, x floor", json_path / floor, "x", 1.3))
+    results.add(Figure("cold", f"params resnet50 as a table: {table * 1000:.0f} ms, x the JSON path", table / json_path, "x", 1.15))
     for name, measured in runs.items():
         seconds = median_seconds(measured)
-        results.add(Figure("cold", f"{name}: {seconds * 1000:.0f} ms, x floor", seconds / floor, "x", 1.1))
-    results.note(f"params resnet50 as a table (imports tabulate; no budget): {table * 1000:.0f} ms, {table / floor:.2f} x floor")
+        results.add(Figure("cold", f"{name}: {seconds * 1000:.0f} ms, x floor", seconds / floor, "x", 1.3))
 
 
 def per_layer(results: Results, layers: int, repeats: int) -> None:
@@ -264,6 +298,27 @@ def scale(results: Results, big: int, repeats: int, env: dict[str, str], workdir
     results.add(Figure("memory", f"peak RSS, {size}-layer model", peak / MIB, "MiB", 300))
 
 
+def graphs(results: Results, big: int, skips: int, repeats: int, env: dict[str, str], workdir: Path) -> None:
+    header("Graphs: params --format json as a whole process, named tensors and skip connections")
+    commands = {}
+    for layers in (big // 10, big):
+        path = workdir / f"graph{layers}.yaml"
+        path.write_text(graph_yaml(layers))
+        commands[f"graph {layers}"] = [*CNNCALC, "params", str(path), "--format", "json"]
+    for count in (skips // 10, skips):
+        path = workdir / f"unet{count}.yaml"
+        path.write_text(unet_yaml(count))
+        commands[f"unet {count}"] = [*CNNCALC, "params", str(path), "--format", "json"]
+    runs = alternate(commands, repeats, env)
+    seconds = {name: median_seconds(r) for name, r in runs.items()}
+    results.add(Figure("graph", f"{big // 1000}k-entry graph, every entry with from:", seconds[f"graph {big}"], "s", 10))
+    ratio = seconds[f"graph {big}"] / seconds[f"graph {big // 10}"]
+    results.add(Figure("graph", f"graph: time {big:,} / time {big // 10:,} entries", ratio, "x", 12))
+    results.note(f"U-Net with {skips:,} skip connections ({3 * skips:,} rows): {seconds[f'unet {skips}']:.2f} s")
+    ratio = seconds[f"unet {skips}"] / seconds[f"unet {skips // 10}"]
+    results.add(Figure("graph", f"U-Net: time {skips:,} / time {skips // 10:,} skip connections", ratio, "x", 12))
+
+
 def memory(results: Results, env: dict[str, str]) -> None:
     header("Memory: peak resident set of one process")
     for name, command in {
@@ -309,7 +364,7 @@ def peers(results: Results, repeats: int, env: dict[str, str]) -> None:
 
 
 # Two copies of the same model as execute builds it, one with execute's per-row recording
-# hooks and one bare, run in turns on one thread.
+# observer and one bare, run in turns on one thread.
 EXECUTE_SCRIPT = """
 import statistics, sys, time
 sys.path.insert(0, {root!r})
@@ -321,13 +376,11 @@ from cnncalc.execute import Builder, Recorder
 report = analyse(load_model({model!r}))
 def build():
     torch.manual_seed(0)
-    builder = Builder("cpu", torch.float32, len(report.rows), None)
-    return builder, builder.sequence(report.plan).eval()
-_, bare = build()
-builder, checked = build()
-recorder = Recorder(len(report.rows), "cpu", None)
-for row, module in builder.modules.values():
-    recorder.attach(row, module)
+    return Builder("cpu", torch.float32, len(report.rows), None).model(report.graph).eval()
+bare = build()
+checked = build()
+recorder = Recorder(checked, "cpu", None)
+checked.observer = recorder
 x = torch.randn(report.input_shape)
 def timed(model):
     with torch.inference_mode():
@@ -433,7 +486,7 @@ def onnx_in(results: Results, repeats: int, env: dict[str, str], workdir: Path) 
         results.note("onnx-tool is not installed (pip install onnx-tool): no peer figure")
 
 
-SECTIONS = ("cold", "layer", "parse", "scale", "memory", "peers", "execute", "draw", "onnx")
+SECTIONS = ("cold", "layer", "parse", "scale", "graph", "memory", "peers", "execute", "draw", "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -452,6 +505,7 @@ def main(argv: list[str] | None = None) -> int:
             "layer": lambda: per_layer(results, 30_000, repeats),
             "parse": lambda: parsing(results, 20_000 if args.quick else 50_000, 3),
             "scale": lambda: scale(results, 100_000, 3 if args.quick else 5, env, Path(work)),
+            "graph": lambda: graphs(results, 100_000, 1_000 if args.quick else 10_000, 3 if args.quick else 5, env, Path(work)),
             "memory": lambda: memory(results, env),
             "peers": lambda: peers(results, 3 if args.quick else 5, env),
             "execute": lambda: execute_overhead(results, 5 if args.quick else 15, env),
