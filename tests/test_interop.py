@@ -166,19 +166,17 @@ def test_onnx_resnet_document_is_a_graph(onnx_dir: str) -> None:
 
     doc = foreign_document(exported("resnet18", False, onnx_dir), None, None)
     assert doc is not None
-    body = doc["define"]["block_4_0"]["layers"]
-    residual, relu = body
-    assert [e["name"] for e in residual["sequential"][0]["sequential"]] == ["0", "1", "2", "3", "4"]
-    assert residual["sequential"][1] == {"add": None, "name": "add", "from": ["body", "input"]}
-    assert relu == {"relu": None, "name": "1"}
-    stage4 = next(e for e in doc["layers"] if e.get("name") == "4")
-    assert stage4["sequential"] == [{"block_4_0": None, "name": "0"}, {"block_4_0": None, "name": "1"}]
-    stage5 = next(e for e in doc["layers"] if e.get("name") == "5")["sequential"]
-    first = stage5[0]["sequential"][0]["sequential"]
-    assert first[1]["name"] == "shortcut" and first[1]["sequential"][0]["from"] == "4"
-    assert first[2] == {"add": None, "name": "add", "from": ["body", "shortcut"]}
-    # "0" alone would be ambiguous inside 5.1, whose residual is named 0 too
-    assert stage5[1]["sequential"][0]["sequential"][1]["from"] == ["body", "5.0"]
+    body = doc["define"]["block_layer1_0"]["layers"]
+    assert [e["name"] for e in body] == ["conv1", "bn1", "relu", "conv2", "bn2", "add", "relu_out"]
+    assert body[5] == {"add": None, "name": "add", "from": ["bn2", "input"]}
+    layer1 = next(e for e in doc["layers"] if e.get("name") == "layer1")
+    assert layer1["sequential"] == [{"block_layer1_0": None, "name": "0"}, {"block_layer1_0": None, "name": "1"}]
+    layer2 = next(e for e in doc["layers"] if e.get("name") == "layer2")["sequential"]
+    first = {e["name"]: e for e in layer2[0]["sequential"]}
+    assert first["downsample"]["sequential"][0]["from"] == "layer1"
+    assert first["add"] == {"add": None, "name": "add", "from": ["bn2", "downsample"]}
+    # inside layer2.1, "0" is the block layer2.0 before it
+    assert next(e for e in layer2[1]["sequential"] if e["name"] == "add")["from"] == ["bn2", "0"]
 
 
 # ---- ONNX files written by hand (no torch needed) -----------------------------------------
@@ -820,7 +818,7 @@ def test_yaml_scalars_read_back_as_written(tmp_path: Path) -> None:
 def walk_graph(graph: Graph, batch: int = 1) -> tuple[Any, int, int, list[tuple[str, Any, int]]]:
     """(output shape, params, MACs, rows) of an imported graph, computed entry by entry with
     cnncalc's layer types: the check of a translation that needs no graph-reading loader."""
-    from cnncalc.graph import broadcast
+    from cnncalc.layers.merge import broadcast
     from cnncalc.layers import find_type
 
     shapes: dict[str, Any] = {k: (batch, *v) for k, v in graph.inputs.items()}

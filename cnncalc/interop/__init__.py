@@ -33,9 +33,11 @@ def _is_file(source: str) -> bool:
         return False
 
 
-def foreign_graph(source: str, input_shape: tuple[int, ...] | None, model_args: dict[str, Any] | None) -> Any:
+def foreign_graph(source: str, input_shape: Any, model_args: dict[str, Any] | None) -> Any:
     """The imported ``Graph`` of an ONNX file or PyTorch module, None for other sources."""
     kind = kind_of(source)
+    if isinstance(input_shape, dict):  # --input NAME=DIMS
+        input_shape = next(iter(input_shape.values())) if len(input_shape) == 1 else input_shape
     if kind == "onnx":
         from .onnx_in import read_onnx
 
@@ -48,7 +50,7 @@ def foreign_graph(source: str, input_shape: tuple[int, ...] | None, model_args: 
 
 
 def foreign_document(
-    source: str, input_shape: tuple[int, ...] | None, model_args: dict[str, Any] | None
+    source: str, input_shape: Any, model_args: dict[str, Any] | None
 ) -> dict[str, Any] | None:
     """The model document of an ONNX file or PyTorch module, None for other sources."""
     graph = foreign_graph(source, input_shape, model_args)

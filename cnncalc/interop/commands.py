@@ -35,9 +35,10 @@ def input_option(fn: Any) -> Any:
     from ..cli import parse_input
 
     return click.option(
-        "--input", "input_shape", callback=parse_input, metavar="DIMS",
+        "--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
         help="One sample's shape, e.g. 3x224x224; needed for a PyTorch module and for an "
-             "ONNX file with symbolic sizes.",
+             "ONNX file with symbolic sizes. A model with several inputs takes NAME=DIMS, "
+             "once for each.",
     )(fn)  # fmt: skip
 
 

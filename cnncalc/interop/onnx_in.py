@@ -311,7 +311,7 @@ class Reader:
 
     def layer_shape(self, kind: str, args: Any, shapes: list[Shape]) -> Shape:
         if kind in ("add", "mul"):
-            from ..graph import broadcast
+            from ..layers.merge import broadcast
 
             out = broadcast(shapes)
             if out is None:
