@@ -193,6 +193,7 @@ class Writer:
         self.uses_functional = False
         self.uses_any = False
         self.library: dict[str, str] = {}  # class name -> source copied from cnncalc
+        self.parameters: set[str] = set()  # rows written as a parameter of their class
 
     # ---- constructors ------------------------------------------------------------------
     def constructor(self, row: Row) -> str:
@@ -264,8 +265,10 @@ class Writer:
         row = step.row
         return step.shares is None and row.type not in EXPRESSIONS and not size_of(row)
 
-    def children(self, path: str, positions: list[int]) -> list[tuple[str, str]]:
-        """(name, constructor) of every module directly below ``path``, in order."""
+    def children(self, path: str, positions: list[int], holder: str = "class") -> list[tuple[str, str]]:
+        """(name, constructor) of every module directly below ``path``, in order. In a
+        class, a layer scale is a parameter of the class itself (torchvision's CNBlock
+        ``layer_scale``), so its state_dict name is the row's name."""
         out: list[tuple[str, str]] = []
         done: set[str] = set()
         skip = len(path) + 1 if path else 0
@@ -275,7 +278,9 @@ class Writer:
             done.add(head)
             if "." not in self.plan.names[group[0]][skip:]:
                 step = self.plan.steps[group[0]]
-                if self.makes_module(step):
+                if self.makes_module(step) and holder == "class" and step.row.type == "layer_scale":
+                    out.append((head, self.parameter(step.row)))
+                elif self.makes_module(step):
                     out.append((head, self.constructor(step.row)))
                 continue
             block = self.child(path, head)
@@ -283,10 +288,19 @@ class Writer:
             if mode == "module":
                 out.append((head, self.module(block)))
             elif mode == "container":
-                kids = self.children(block, self.plan.under[block])
+                kids = self.children(block, self.plan.under[block], "container")
                 if kids:
                     out.append((head, self.container(block, kids)))
         return out
+
+    def parameter(self, row: Row) -> str:
+        """A layer scale as the parameter ``torch.full((C, 1, ...), init)``."""
+        module = row.layer.to_torch(row.input_shape)  # type: ignore[union-attr]
+        scale = module.scale
+        init = float(scale.detach().reshape(-1)[0]) if scale.numel() else 0.0
+        self.uses_torch = True
+        self.parameters.add(row.name)
+        return f"nn.Parameter(torch.full({tuple(scale.shape)!r}, {init!r}))"
 
     def container(self, path: str, kids: list[tuple[str, str]]) -> str:
         """A block that only holds modules: ``nn.Sequential`` or ``nn.ModuleDict``."""
@@ -373,7 +387,10 @@ class Writer:
         else:
             shared = self.plan.shared_name(step)
             callee = self.access(shared or row.name, scope)
-            code = lambda names, c=callee: f"{c}({', '.join(names)})"  # noqa: E731
+            if (shared or row.name) in self.parameters:
+                code = lambda names, c=callee: f"{c} * {names[0]}"  # noqa: E731
+            else:
+                code = lambda names, c=callee: f"{c}({', '.join(names)})"  # noqa: E731
         return Op(code, step.inputs, step.outputs, hint, pieces=row.output_shapes is not None)
 
     def forward(self, ops: list[Op], inputs: list[int], outputs: list[int], labels: dict[int, str]) -> tuple[list[str], list[str]]:
