@@ -95,20 +95,29 @@ class Writer:
     def __init__(self, graph: Graph) -> None:
         self.graph = graph
         self.ends: dict[str, list[str]] = {}  # a tensor's name -> groups ending in it, outermost first
-        self.lists: dict[str, set[str]] = {}  # a list's prefix ("" or "layer1.") -> its names
+        self.lists: dict[str, dict[str, int]] = {}  # a list's prefix ("" or "layer1.") -> its names, in order
 
     def index(self, items: list[Entry | Group], prefix: str = "") -> None:
-        names = self.lists.setdefault(prefix, set())
+        names = self.lists.setdefault(prefix, {})
         for item in items:
-            names.add(item.name[len(prefix) :])
+            names.setdefault(item.name[len(prefix) :], len(names))
             if isinstance(item, Group):
                 self.ends.setdefault(item.last(), []).append(item.name)
                 self.index(item.items, item.name + ".")
 
+    def earlier(self, scope: str, reader: str) -> set[str]:
+        """The names of list ``scope`` that come before the item holding ``reader``: what
+        the loader finds there (an entry sees earlier entries, not the block it is in)."""
+        names = self.lists.get(scope, {})
+        holder = reader[len(scope) :].split(".")[0]
+        limit = names.get(holder, len(names))
+        return {name for name, position in names.items() if position < limit}
+
     def reference(self, target: str, reader: str) -> Ref:
-        """``target`` (a full name) as seen from the entry ``reader``: the shortest path
-        that starts in one of the reader's lists and whose first name no list nearer the
-        reader also holds."""
+        """``target`` (a full name) as seen from the entry ``reader``, as the loader
+        resolves it: the first segment is looked up in the reader's lists from the
+        innermost out, each list offering the entries before the reader, so the written
+        path starts in the innermost list where its first name is such an entry."""
         if target in self.graph.inputs:
             ref = Ref(target if len(self.graph.inputs) > 1 or target == INPUT else INPUT)
             ref.target = INPUT if ref == INPUT else target
@@ -125,8 +134,8 @@ class Writer:
             if not target.startswith(scope) or target == scope[:-1]:
                 continue
             first = target[len(scope) :].split(".")[0]
-            if first in self.lists.get(scope, set()) and not any(
-                first in self.lists.get(inner, set()) for inner in scopes[:depth]
+            if first in self.earlier(scope, reader) and not any(
+                first in self.earlier(inner, reader) for inner in scopes[:depth]
             ):
                 text = target[len(scope) :]
                 break
@@ -151,7 +160,10 @@ class Writer:
         if item.share is not None:
             entry["share"] = self.reference(item.share, item.name)
         else:
-            entry[item.type] = item.args if item.args not in ({}, []) else None
+            args = item.args
+            if isinstance(args, dict) and "size_of" in args:  # upsample: {size_of: NAME}
+                args = {**args, "size_of": self.reference(args["size_of"], item.name)}
+            entry[item.type] = args if args not in ({}, []) else None
         entry["name"] = item.name[len(prefix) :]
         if item.inputs is not None:
             refs = [self.reference(t, item.name) for t in item.inputs]
@@ -198,7 +210,7 @@ def as_body(body: list[dict[str, Any]], block_input: str) -> list[dict[str, Any]
         out = []
         seen = set(seen)
         for entry in entries:
-            if "share" in entry:
+            if "share" in entry or any(isinstance(v, dict) and "size_of" in v for v in entry.values()):
                 return None
             entry = dict(entry)
             refs = [

@@ -30,6 +30,9 @@ TORCH_MISSING = "reading a PyTorch module needs torch: pip install 'cnncalc[torc
 Shape = tuple[int, ...]
 SOURCE = re.compile(r"(?P<path>.+):(?P<name>[A-Za-z_]\w*)\Z")
 SKIPPED_MODULES = ("Identity",)  # no compute and no weights: a name for the same tensor
+# Modules outside torch.nn read as the layer type of their name, attributes as arguments:
+# cnncalc's own (copied into exported code) and torchvision's of the same names.
+OWN_MODULES = ("LayerNorm2d", "Permute", "StochasticDepth", "ChannelShuffle")
 
 
 class ModuleError(SpecError):
@@ -117,11 +120,12 @@ def instantiate(factory: Any, args: dict[str, Any], source: str) -> Any:
         raise ModuleError(f"calling {source} raised {describe(exc)}{user_line(exc)}", where) from None
     if not isinstance(module, nn.Module):
         raise ModuleError(f"{source} made a {type(module).__name__}, not an nn.Module", where)
-    return module
+    return module.eval()  # inference shapes: batch norm on a 1x1 map is fine, dropout a no-op
 
 
-def read_module(source: str, input_shape: Shape | None, args: dict[str, Any]) -> Graph:
-    """The graph of the PyTorch module ``source`` on one sample of ``input_shape``."""
+def read_module(source: str, input_shape: Shape | dict[str, Shape] | None, args: dict[str, Any]) -> Graph:
+    """The graph of the PyTorch module ``source`` on one sample of ``input_shape`` (a
+    mapping of forward's argument names to shapes for a module with several inputs)."""
     try:
         import torch  # noqa: F401
     except ModuleNotFoundError:
@@ -138,8 +142,20 @@ def read_module(source: str, input_shape: Shape | None, args: dict[str, Any]) ->
         raise exc.with_location(source=source) from None
 
 
+def leaf_tracer() -> Any:
+    from torch import fx
+
+    class LeafTracer(fx.Tracer):
+        """fx's tracer, with the modules of OWN_MODULES kept whole."""
+
+        def is_leaf_module(self, m: Any, module_qualified_name: str) -> bool:
+            return type(m).__name__ in OWN_MODULES or super().is_leaf_module(m, module_qualified_name)
+
+    return LeafTracer()
+
+
 class Tracer:
-    def __init__(self, module: Any, source: str, input_shape: Shape) -> None:
+    def __init__(self, module: Any, source: str, input_shape: Shape | dict[str, Shape]) -> None:
         self.module = module
         self.source = source
         self.input_shape = input_shape
@@ -153,25 +169,42 @@ class Tracer:
         import torch
         from torch import fx
 
-        tracer = fx.Tracer()
+        tracer = leaf_tracer()
         tracer.record_stack_traces = True
         try:
             graph = tracer.trace(self.module)
         except Exception as exc:  # noqa: BLE001 - fx refusing (control flow on a traced value)
             raise ModuleError(f"torch.fx cannot trace it: {describe(exc)}{user_line(exc)}") from None
         traced = fx.GraphModule(tracer.root, graph)
-        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
-        if len(placeholders) != 1:
-            raise ModuleError(
-                f"forward takes {len(placeholders)} tensors; cnncalc reads modules with one input"
-            )
+        placeholders = [str(n.target) for n in graph.nodes if n.op == "placeholder"]
+        self.shapes = self.input_shapes(placeholders)
         interpreter = fx.Interpreter(traced, garbage_collect_values=False)
-        sample = torch.empty((1, *self.input_shape), device="meta")
+        samples = [torch.empty((1, *shape), device="meta") for shape in self.shapes.values()]
         try:
-            interpreter.run(sample)
+            interpreter.run(*samples)
         except Exception as exc:  # noqa: BLE001 - a shape PyTorch refuses
-            raise ModuleError(f"running it on {list(sample.shape)} raised {describe(exc)}{user_line(exc)}") from None
+            shown = ", ".join(str(list(s.shape)) for s in samples)
+            raise ModuleError(f"running it on {shown} raised {describe(exc)}{user_line(exc)}") from None
         return traced, interpreter.env
+
+    def input_shapes(self, placeholders: list[str]) -> dict[str, Shape]:
+        """forward's arguments with their shapes: one takes --input DIMS, several
+        --input NAME=DIMS each."""
+        given = self.input_shape
+        if not isinstance(given, dict):
+            if len(placeholders) != 1:
+                raise ModuleError(
+                    f"forward takes {len(placeholders)} tensors ({', '.join(placeholders)}); give "
+                    "each as --input NAME=DIMS"
+                )
+            return {INPUT: tuple(given)}
+        if len(placeholders) == 1 and len(given) == 1:
+            return {INPUT: tuple(next(iter(given.values())))}
+        if set(given) != set(placeholders):
+            raise ModuleError(
+                f"forward takes {', '.join(placeholders)}; --input names {', '.join(given)}"
+            )
+        return {name: tuple(given[name]) for name in placeholders}
 
     def run(self) -> Graph:
         import torch
@@ -182,7 +215,7 @@ class Tracer:
         for node in traced.graph.nodes:
             self.node = node
             if node.op == "placeholder":
-                self.tensor_of[node] = INPUT
+                self.tensor_of[node] = INPUT if list(self.shapes) == [INPUT] else str(node.target)
             elif node.op == "output":
                 outputs = [self.source_of(a) for a in flat_nodes(node.args[0])]
             elif node.op == "get_attr":
@@ -195,7 +228,7 @@ class Tracer:
                 self.call_function(node)
         match = SOURCE.match(self.source)
         name = match["name"] if match else type(self.module).__name__
-        return Graph(name, {INPUT: tuple(self.input_shape)}, self.entries, outputs)
+        return Graph(name, dict(self.shapes), self.entries, outputs)
 
     # ---- helpers -----------------------------------------------------------------------
     def refuse(self, what: str, why: str) -> ModuleError:
@@ -247,7 +280,8 @@ class Tracer:
         if cls.__name__ in SKIPPED_MODULES and cls.__module__.startswith("torch.nn"):
             self.tensor_of[node] = self.source_of(node.args[0])
             return
-        kind = find_type(cls.__name__) if cls.__module__.startswith("torch.nn") else None
+        torch_nn = cls.__module__.startswith("torch.nn")
+        kind = find_type(cls.__name__) if torch_nn or cls.__name__ in OWN_MODULES else None
         if kind is None:
             raise self.refuse(label, "has no cnncalc layer type")
         sources = self.tensor_args(node)
@@ -479,7 +513,10 @@ def interpolate(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
     args: dict[str, Any] = {}
     size = argument(node, 1, "size", None)
     scale = argument(node, 2, "scale_factor", None)
-    if size is not None:
+    like = size_source(t, size)
+    if like is not None:
+        args["size_of"] = like
+    elif size is not None:
         args["size"] = plain(size)
     if scale is not None:
         args["scale_factor"] = plain(scale)
@@ -490,6 +527,25 @@ def interpolate(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
     if align is not None:
         args["align_corners"] = align
     return "upsample", args
+
+
+def size_source(t: Tracer, size: Any) -> str | None:
+    """The tensor whose spatial size ``size`` is (``y.shape[2:]``, ``y.size()[2:]``), if
+    it is one: interpolate then reads ``size_of`` that tensor."""
+    from torch import fx
+
+    if not isinstance(size, fx.Node) or size.target is not getattr(__import__("operator"), "getitem"):
+        return None
+    whole, index = size.args
+    if index != slice(2, None, None) or not isinstance(whole, fx.Node):
+        return None
+    if whole.op == "call_function" and whole.target is getattr and whole.args[1] == "shape":
+        tensor = whole.args[0]
+    elif whole.op == "call_method" and whole.target == "size" and len(whole.args) == 1:
+        tensor = whole.args[0]
+    else:
+        return None
+    return t.tensor_of.get(tensor)
 
 
 def getitem(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:

@@ -30,7 +30,8 @@ from ..errors import SpecError
 from ..report import Graph, Report, Row, Step
 
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-EXPRESSIONS = ("add", "mul", "concat", "split", "chunk")  # rows written as code, not modules
+# rows written as code, not modules
+EXPRESSIONS = ("add", "mul", "concat", "split", "chunk", "global_avgpool")
 RESERVED = {"self", "torch", "nn", "F", "x", "out", "input", "Any"}
 HELPERS = {
     "Reshape": '''class Reshape(nn.Module):
@@ -378,6 +379,9 @@ class Writer:
             first = args.split_size_or_sections if row.type == "split" else args.chunks
             first = list(first) if isinstance(first, tuple) else first
             code = lambda names, f=row.type, a=first, d=args.dim: f"torch.{f}({names[0]}, {a}, dim={d})"  # noqa: E731
+        elif row.type == "global_avgpool":  # the mean over the spatial dimensions
+            dims = tuple(range(2, len(row.input_shape)))
+            code = lambda names, d=dims: f"{names[0]}.mean(dim={d!r})"  # noqa: E731
         elif size_of(row):
             self.uses_functional = True
             extra = "" if args.align_corners is None else f", align_corners={args.align_corners}"
@@ -476,7 +480,7 @@ class Writer:
         ops = []
         self.ops(path, path, positions, ops)
         parent, _, last = path.rpartition(".")
-        hint = f"{parent.rsplit('.', 1)[-1]}_block" if last.isdigit() and parent else last
+        hint = f"{parent}_block" if last.isdigit() and parent else last
         name = self.class_for(hint, kids, ops, inputs, outputs)
         return name + "()"
 
