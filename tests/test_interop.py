@@ -818,8 +818,8 @@ def test_yaml_scalars_read_back_as_written(tmp_path: Path) -> None:
 def walk_graph(graph: Graph, batch: int = 1) -> tuple[Any, int, int, list[tuple[str, Any, int]]]:
     """(output shape, params, MACs, rows) of an imported graph, computed entry by entry with
     cnncalc's layer types: the check of a translation that needs no graph-reading loader."""
-    from cnncalc.layers.merge import broadcast
     from cnncalc.layers import find_type
+    from cnncalc.layers.merge import broadcast
 
     shapes: dict[str, Any] = {k: (batch, *v) for k, v in graph.inputs.items()}
     previous = next(iter(shapes))

@@ -534,7 +534,7 @@ def size_source(t: Tracer, size: Any) -> str | None:
     it is one: interpolate then reads ``size_of`` that tensor."""
     from torch import fx
 
-    if not isinstance(size, fx.Node) or size.target is not getattr(__import__("operator"), "getitem"):
+    if not isinstance(size, fx.Node) or size.target is not __import__("operator").getitem:
         return None
     whole, index = size.args
     if index != slice(2, None, None) or not isinstance(whole, fx.Node):
