@@ -22,10 +22,12 @@ from .report import DTYPE_BYTES, Report
 from .streams import StreamsCli
 
 EPILOG_MODEL = (
-    "MODEL is a .yaml/.yml/.json file, - for standard input, or an inline spec such as "
-    '"conv2d(6, 5) -> relu -> maxpool2d(2)"; PyTorch pasted with its nn. prefix takes '
-    'PyTorch\'s signature: "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU())".'
+    "MODEL is a .yaml/.yml/.json file, - for standard input, an inline spec such as "
+    '"conv2d(6, 5) -> relu -> maxpool2d(2)" (PyTorch pasted with its nn. prefix takes '
+    'PyTorch\'s signature: "nn.Sequential(nn.Conv2d(3, 16, 3), nn.ReLU())"), an .onnx '
+    "file, or a PyTorch module as path/file.py:Name or package.module:Name."
 )
+MODEL_ARGS = "cnncalc.model_args"  # ctx.meta key of --args
 
 
 def fail(error: CnncalcError | str, code: int = 2) -> NoReturn:
@@ -92,6 +94,29 @@ class AsciiIntRange(click.IntRange):
         return super().convert(value, param, ctx)
 
 
+def parse_model_args(ctx: click.Context, param: click.Parameter, value: str | None) -> Any:
+    """``--args '{"num_classes": 10}'``: keyword arguments of a PyTorch module's class or
+    factory, kept in ``ctx.meta`` so that commands need no parameter for it."""
+    if value is None:
+        return None
+    import json
+
+    try:
+        parsed = json.loads(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"not JSON ({exc})") from None
+    if not isinstance(parsed, dict):
+        raise click.BadParameter(f"must be a JSON object of keyword arguments, got {value!r}")
+    ctx.meta[MODEL_ARGS] = parsed
+    return parsed
+
+
+ARGS_OPTION = click.option(
+    "--args", "model_args", callback=parse_model_args, expose_value=False, metavar="JSON",
+    help='Keyword arguments (a JSON object) for a PyTorch module MODEL: \'{"num_classes": 10}\'.',
+)  # fmt: skip
+
+
 SINGLE_LAYER_FORMATS = ("table", "json", "csv")
 """The formats of conv, solve and explain; the model commands and layers take FORMATS."""
 
@@ -108,6 +133,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """MODEL and the options every model command shares."""
     decorators = [
         click.argument("model"),
+        ARGS_OPTION,
         click.option("--input", "input_shape", callback=parse_input, metavar="DIMS", multiple=True,
                      help="One sample's shape, e.g. 3x224x224 or 3,224,224; overrides the file. "
                           "A model with several inputs takes NAME=DIMS, once for each."),
@@ -127,8 +153,10 @@ def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Repor
     from .graph import analyse
     from .spec import load_model
 
+    ctx = click.get_current_context(silent=True)
+    model_args = ctx.meta.get(MODEL_ARGS) if ctx is not None else None
     try:
-        report = analyse(load_model(model, input_shape), batch=batch, dtype=dtype)
+        report = analyse(load_model(model, input_shape, model_args), batch=batch, dtype=dtype)
     except CnncalcError as exc:
         fail(exc)
     print_notes(report)
@@ -591,6 +619,7 @@ def memory_command(
 
 @cli.command(epilog=EPILOG_MODEL)
 @click.argument("model")
+@ARGS_OPTION
 @click.option("-o", "--output", "output", required=True, metavar="FILE",
               help="FILE.svg (the diagram), FILE.html (diagram, table tree, charts and totals "
                    "in one offline page) or - for SVG on standard output.")
@@ -665,6 +694,17 @@ def layers_command(fmt: str) -> None:
     from .catalogue import catalogue, render_catalogue
 
     emit(render_catalogue(catalogue(), fmt))
+
+
+def register_interop_commands() -> None:
+    """``import`` and ``export`` live in ``cnncalc.interop.commands``."""
+    from .interop.commands import export, import_command
+
+    cli.add_command(import_command)
+    cli.add_command(export)
+
+
+register_interop_commands()
 
 
 # ---- single-layer helpers: conv, solve, explain (they take no MODEL) ----------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
+from typing import Any
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES
@@ -15,6 +16,7 @@ from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, col
 
 __all__ = [
     "BlockNode", "FailedNode", "LayerNode", "Model", "Node", "ShareNode", "collector_paused",
+    "load_document",
     "load_model", "parse_dims", "read_text",
 ]  # fmt: skip
 
@@ -92,15 +94,35 @@ def printable_path(path: str) -> str:
     return path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def load_model(source: str, input_shape: InputOverride = None) -> Model:
-    """Parse a model from a path, ``-`` (standard input) or an inline spec.
+def load_model(
+    source: str,
+    input_shape: InputOverride = None,
+    model_args: dict[str, Any] | None = None,
+) -> Model:
+    """Parse a model from a path, ``-`` (standard input) or an inline spec; an ``.onnx``
+    file or a PyTorch module (``file.py:Name``, ``package.module:Name``, called with
+    ``model_args``) is translated into a model document first (``cnncalc.interop``).
 
     ``input_shape`` (one sample, no batch) overrides the file's ``input``; a mapping of
     names to shapes overrides those of ``inputs`` (a plain shape only fits a model with one
     input).
     """
+    from ..interop import foreign_document
+
+    document = foreign_document(source, input_shape, model_args)
+    if document is not None:
+        return load_document(document, printable_path(source), input_shape)
     with collector_paused():
         return _load_model(source, input_shape)
+
+
+def load_document(document: Any, source: str, input_shape: InputOverride = None) -> Model:
+    """A Model from a document already in memory: the mapping a model file holds
+    (``name``, ``input``/``inputs``, ``define``, ``layers``, ``outputs``; SPEC §1)."""
+    with collector_paused():
+        model = build_model(document, source)
+    override_inputs(model, input_shape)
+    return model
 
 
 def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:

@@ -470,7 +470,57 @@ def drawing(results: Results, repeats: int, env: dict[str, str], workdir: Path) 
         results.add(Figure("draw", f"draw --depth all, {form}: time 10,000 / time 1,000 rows", ratio, "x", 12))
 
 
-SECTIONS = ("cold", "layer", "parse", "scale", "graph", "tables", "memory", "peers", "execute", "draw")
+
+EXPORT_SCRIPT = """
+import sys, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {tests!r})
+import torch
+from reference_nets import resnet50
+model = resnet50().train()
+torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), {path!r}, dynamo=False,
+                  do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+"""
+ONNX_TOOL_SCRIPT = "import sys, onnx_tool; onnx_tool.model_profile(sys.argv[1])"
+
+
+def onnx_in(results: Results, repeats: int, env: dict[str, str], workdir: Path) -> None:
+    header("ONNX in: params on resnet50.onnx (batch norm kept), whole process")
+    if importlib.util.find_spec("onnx") is None or importlib.util.find_spec("torch") is None:
+        results.note("skipped: onnx (or torch, to write the file) is not installed")
+        return
+    path = str(workdir / "resnet50.onnx")
+    script = EXPORT_SCRIPT.format(tests=str(TESTS), path=path)
+    done = subprocess.run([PYTHON, "-c", script], capture_output=True, text=True, env=env, cwd=ROOT)
+    if done.returncode != 0:
+        results.note(f"skipped: torch.onnx.export failed ({done.stderr.strip().splitlines()[-1:]})")
+        return
+    commands = {
+        "yaml": [*CNNCALC, "params", RESNET50, "--format", "json"],
+        "onnx": [*CNNCALC, "params", path, "--format", "json"],
+    }
+    if importlib.util.find_spec("onnx_tool") is not None:
+        commands["onnx-tool"] = [PYTHON, "-c", ONNX_TOOL_SCRIPT, path]
+    check = subprocess.run(commands["onnx"], capture_output=True, text=True, env=env, cwd=ROOT)
+    if check.returncode != 0:  # a loader without named-tensor graphs: time the translation
+        results.note(f"params cannot analyse the graph here ({check.stderr.strip()[:160]}); "
+                     "timing `cnncalc import` (reading and translating the file) instead")
+        commands["onnx"] = [*CNNCALC, "import", path, "-o", os.devnull]
+    runs = alternate(commands, repeats, env)
+    yaml_s, onnx_s = median_seconds(runs["yaml"]), median_seconds(runs["onnx"])
+    results.note(f"cnncalc on the YAML {yaml_s * 1000:.0f} ms, on the ONNX file {onnx_s * 1000:.0f} ms")
+    results.add(Figure("onnx", "params resnet50.onnx / params resnet50.yaml", onnx_s / yaml_s, "x", 2.0))
+    peak = max(run_once(commands["onnx"], env).peak_bytes for _ in range(3))
+    results.add(Figure("onnx", "peak RSS, params resnet50.onnx (weights never read)", peak / MIB, "MiB", 60))
+    if "onnx-tool" in runs:
+        theirs = median_seconds(runs["onnx-tool"])
+        results.note(f"onnx-tool profile of the same file: {theirs * 1000:.0f} ms")
+        results.add(Figure("onnx", "onnx-tool time / cnncalc time on the ONNX file", theirs / onnx_s, "x", 1.0, at_most=False))
+    else:
+        results.note("onnx-tool is not installed (pip install onnx-tool): no peer figure")
+
+
+SECTIONS = ("cold", "layer", "parse", "scale", "graph", "tables", "memory", "peers", "execute", "draw", "onnx")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -495,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             "peers": lambda: peers(results, 3 if args.quick else 5, env),
             "execute": lambda: execute_overhead(results, 5 if args.quick else 15, env),
             "draw": lambda: drawing(results, repeats, env, Path(work)),
+            "onnx": lambda: onnx_in(results, 5 if args.quick else 15, env, Path(work)),
         }
         for name in SECTIONS:
             if name in args.only:
