@@ -1,4 +1,4 @@
-"""From the flat list of entries an importer makes to a model document (SPEC §1), and to
+"""From the flat list of entries an importer makes to a model document (the model-file format), and to
 YAML text.
 
 An importer walks its source graph in execution order and makes one ``Entry`` per row,
@@ -172,7 +172,7 @@ class Writer:
 
 
 def document(graph: Graph) -> dict[str, Any]:
-    """The model document (SPEC §1) of an imported graph, blocks recovered from names."""
+    """The model document (the model-file format) of an imported graph, blocks recovered from names."""
     items = nest(graph.entries)
     writer = Writer(graph)
     writer.index(items)

@@ -323,7 +323,7 @@ class Reader:
             first[dim] = sum(s[dim] for s in shapes)
             return tuple(first)
         cls = find_type(kind)
-        if cls is None and kind == "permute":  # the file is written per SPEC §3 either way
+        if cls is None and kind == "permute":  # the file uses the layer type either way
             return tuple(shapes[0][p] for p in args)
         if cls is None:
             raise self.refuse(f"maps to the layer type {kind}, which this cnncalc does not have")

@@ -118,7 +118,7 @@ def load_model(
 
 def load_document(document: Any, source: str, input_shape: InputOverride = None) -> Model:
     """A Model from a document already in memory: the mapping a model file holds
-    (``name``, ``input``/``inputs``, ``define``, ``layers``, ``outputs``; SPEC §1)."""
+    (``name``, ``input``/``inputs``, ``define``, ``layers``, ``outputs``)."""
     with collector_paused():
         model = build_model(document, source)
     override_inputs(model, input_shape)
