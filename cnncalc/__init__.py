@@ -18,13 +18,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import CnncalcError, LimitError, ShapeError, SpecError
     from .graph import analyse
+    from .model import Model, load_model
     from .report import Report, Row, Totals
-    from .spec import Model, load_model
 
 EXPORTS = {
     "CnncalcError": ".errors", "LimitError": ".errors", "ShapeError": ".errors",
     "SpecError": ".errors", "analyse": ".graph", "Report": ".report", "Row": ".report",
-    "Totals": ".report", "Model": ".spec", "load_model": ".spec",
+    "Totals": ".report", "Model": ".model", "load_model": ".model",
 }  # fmt: skip
 __all__ = [
     "CnncalcError", "LimitError", "Model", "Report", "Row", "ShapeError", "SpecError",

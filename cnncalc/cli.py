@@ -47,7 +47,7 @@ def parse_input(ctx: click.Context, param: click.Parameter, values: tuple[str, .
     """``--input DIMS`` (a model with one input), or ``--input NAME=DIMS`` repeated."""
     if not values:
         return None
-    from .spec import parse_dims
+    from .model import parse_dims
 
     named: dict[str, tuple[int, ...]] = {}
     plain = None
@@ -76,7 +76,7 @@ def parse_sizes(ctx: click.Context, param: click.Parameter, value: str | None) -
     single-layer commands' options."""
     if value is None:
         return None
-    from .spec import parse_dims
+    from .model import parse_dims
 
     try:
         return parse_dims(value, param.opts[0], sample=False)
@@ -151,7 +151,7 @@ def model_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 def analyse_model(model: str, input_shape: Any, batch: int, dtype: str) -> Report:
     from .graph import analyse
-    from .spec import load_model
+    from .model import load_model
 
     ctx = click.get_current_context(silent=True)
     model_args = ctx.meta.get(MODEL_ARGS) if ctx is not None else None
@@ -590,8 +590,8 @@ def memory_command(
     cnncalc memory --input 3x32x32 "conv2d(16, 3) -> relu -> maxpool2d(2)" --inference
     """
     from .graph import analyse
+    from .model import load_model
     from .render_memory import render_memory
-    from .spec import load_model
     from .training_memory import Setup, simulate, with_budget
 
     chosen = memory_precision(ctx, precision, dtype)

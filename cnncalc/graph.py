@@ -28,9 +28,9 @@ from .errors import CnncalcError, LimitError, Location, ShapeError, SpecError
 from .layers import LayerType, Window, find_type, show_shape
 from .layers.merge import MergeLayer, SplitLayer
 from .limits import MAX_DIMENSION, MAX_LAYERS
+from .model import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
+from .model.nodes import OWN_NAME
 from .report import DTYPE_BYTES, Graph, Report, Row, Step, Tensor, totals_of
-from .spec import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
-from .spec.nodes import OWN_NAME
 
 Shape = tuple[int, ...]
 # Per spatial dimension (size, jump, start) of the field of the first output element.

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from .errors import CnncalcError, ShapeError
 from .layers import LayerType
+from .model import BlockNode, LayerNode, Model, Node
 from .report import Report
-from .spec import BlockNode, LayerNode, Model, Node
 
 Shape = tuple[int, ...]
 CHANNEL_COUNTS = (1, 3, 4)  # grey, RGB, RGBA: what a channels-last image ends with

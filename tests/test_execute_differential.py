@@ -520,8 +520,8 @@ def torch_graph(inputs: dict[str, Shape], entries: list[dict[str, Any]], outputs
 
 @given(graph_cases())
 def test_random_graphs_agree_with_pytorch(case: tuple[dict[str, Shape], list[dict[str, Any]], list[str], int]) -> None:
-    from cnncalc.spec.document import build_model
-    from cnncalc.spec.yaml_loader import load_yaml
+    from cnncalc.model.document import build_model
+    from cnncalc.model.yaml_loader import load_yaml
 
     inputs, entries, outputs, batch = case
     text = graph_yaml(inputs, entries, outputs)

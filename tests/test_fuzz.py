@@ -32,12 +32,12 @@ from hypothesis import strategies as st
 from cnncalc import CnncalcError, analyse, load_model
 from cnncalc.layers import ALL_TYPES
 from cnncalc.limits import MAX_NESTING
+from cnncalc.model import parse_dims
+from cnncalc.model.document import build_model
+from cnncalc.model.expressions import evaluate, substitute
+from cnncalc.model.inline import parse_inline
+from cnncalc.model.yaml_loader import load_yaml
 from cnncalc.render import render
-from cnncalc.spec import parse_dims
-from cnncalc.spec.document import build_model
-from cnncalc.spec.expressions import evaluate, substitute
-from cnncalc.spec.inline import parse_inline
-from cnncalc.spec.yaml_loader import load_yaml
 
 CONFIGS = sorted(Path(__file__).resolve().parent.parent.joinpath("configs").glob("*.yaml"))
 CONFIG_TEXTS = [path.read_text() for path in CONFIGS]
@@ -359,7 +359,7 @@ def pyyaml_load(text: str) -> Any:
     """What PyYAML's own safe loader makes of ``text`` on the parser cnncalc uses (libyaml
     and the pure-Python parser differ in corners: ``!`` alone is "" to one, None to the
     other)."""
-    from cnncalc.spec import yaml_loader
+    from cnncalc.model import yaml_loader
 
     loader = yaml.CSafeLoader if yaml_loader.EventLoader is yaml.CSafeLoader else yaml.SafeLoader
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
@@ -404,7 +404,7 @@ MERGES = [  # (document, the value of its key "c"): the rule of yaml_loader's do
 def test_merge_keys(
     text: str, expected: dict[str, int], loader: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from cnncalc.spec import yaml_loader
+    from cnncalc.model import yaml_loader
 
     if loader == "python":
         monkeypatch.setattr(yaml_loader, "EventLoader", yaml.SafeLoader)
@@ -447,13 +447,13 @@ def test_repeated_merge_key_in_a_model_file(tmp_path: Path) -> None:
 @pytest.fixture
 def pure_python_loader(monkeypatch: pytest.MonkeyPatch) -> None:
     """PyYAML without libyaml: the loader falls back to the pure-Python parser."""
-    from cnncalc.spec import yaml_loader
+    from cnncalc.model import yaml_loader
 
     monkeypatch.setattr(yaml_loader, "EventLoader", yaml.SafeLoader)
 
 
 def test_the_c_parser_is_used_where_present() -> None:
-    from cnncalc.spec import yaml_loader
+    from cnncalc.model import yaml_loader
 
     expected = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
     assert yaml_loader.EventLoader is expected

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from cnncalc.cli import cli
 from cnncalc.layers import ALL_TYPES
+from cnncalc.model import load_model
 from cnncalc.quote import EXCERPT_CHARS, PATH_CHARS, excerpt, quote
-from cnncalc.spec import load_model
 
 RANKS = "one sample is [F], [C, L], [C, H, W] or [C, D, H, W] (the batch comes from --batch)"
 

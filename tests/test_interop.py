@@ -26,7 +26,7 @@ from cnncalc import analyse, load_model
 from cnncalc.cli import cli
 from cnncalc.interop import kind_of
 from cnncalc.interop.document import Entry, Graph, document, to_yaml
-from cnncalc.spec import load_document
+from cnncalc.model import load_document
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

@@ -21,10 +21,10 @@ from cnncalc.limits import (
     MAX_REPEAT,
     MAX_YAML_ALIASES,
 )
-from cnncalc.spec import parse_dims
-from cnncalc.spec.expressions import evaluate
-from cnncalc.spec.inline import parse_inline
-from cnncalc.spec.yaml_loader import load_yaml
+from cnncalc.model import parse_dims
+from cnncalc.model.expressions import evaluate
+from cnncalc.model.inline import parse_inline
+from cnncalc.model.yaml_loader import load_yaml
 
 
 def write(tmp_path: Path, text: str) -> str:

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from cnncalc.cli import cli
-from cnncalc.spec.inline import Call, parse_inline
-from cnncalc.spec.pytorch_signatures import SIGNATURES, torch_class
+from cnncalc.model.inline import Call, parse_inline
+from cnncalc.model.pytorch_signatures import SIGNATURES, torch_class
 
 
 def run(*args: str, stdin: str | None = None):
@@ -184,7 +184,7 @@ def test_pasted_sequential_is_the_model_and_agrees_with_pytorch() -> None:
 
 def _args(call: Call) -> str:
     """A Call written back as the inline form writes arguments."""
-    from cnncalc.spec.pytorch_signatures import as_python
+    from cnncalc.model.pytorch_signatures import as_python
 
     parts = [as_python(v) for v in call.positional]
     return ", ".join(parts + [f"{k}={as_python(v)}" for k, v in call.keywords.items()])

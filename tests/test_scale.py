@@ -77,8 +77,8 @@ def test_a_unet_with_1000_skip_connections() -> None:
     sys.path.insert(0, str(Path(__file__).parent / "benchmarks"))
     from run import unet_yaml
 
-    from cnncalc.spec.document import build_model
-    from cnncalc.spec.yaml_loader import load_yaml
+    from cnncalc.model.document import build_model
+    from cnncalc.model.yaml_loader import load_yaml
 
     skips = 1000
     report = analyse(build_model(load_yaml(unet_yaml(skips)), "unet"))

@@ -1,5 +1,5 @@
 """cnncalc's YAML schema as literal values: what each scalar is, whatever PyYAML release is
-installed (PyYAML only parses; ``cnncalc.spec.yaml_schema`` resolves and builds)."""
+installed (PyYAML only parses; ``cnncalc.model.yaml_schema`` resolves and builds)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import math
 import pytest
 
 from cnncalc import CnncalcError
-from cnncalc.spec.yaml_loader import load_yaml
+from cnncalc.model.yaml_loader import load_yaml
 
 UTC = datetime.UTC
 SCALARS = [

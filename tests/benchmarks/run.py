@@ -219,9 +219,9 @@ def per_layer(results: Results, layers: int, repeats: int) -> None:
     header(f"Per layer, in process: parsed spec to finished report, {layers:,}-layer plain network")
     sys.path.insert(0, str(ROOT))
     from cnncalc.graph import analyse
-    from cnncalc.spec.document import build_model, make_model
-    from cnncalc.spec.inline import parse_inline
-    from cnncalc.spec.yaml_loader import load_yaml
+    from cnncalc.model.document import build_model, make_model
+    from cnncalc.model.inline import parse_inline
+    from cnncalc.model.yaml_loader import load_yaml
 
     document = load_yaml(explicit_yaml(layers))
 
@@ -248,7 +248,7 @@ def parsing(results: Results, entries: int, repeats: int) -> None:
     import yaml
 
     sys.path.insert(0, str(ROOT))
-    from cnncalc.spec import yaml_loader
+    from cnncalc.model import yaml_loader
 
     text = explicit_yaml(entries)
 
