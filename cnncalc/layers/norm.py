@@ -22,6 +22,16 @@ KERAS_NORM_KEYWORDS = {"epsilon": "eps"}
 RANKS = {1: ((2, 3), "(N, C) or (N, C, L)"), 2: ((4,), "(N, C, H, W)"), 3: ((5,), "(N, C, D, H, W)")}
 
 
+
+STATISTICS_FLOPS_RULE = "5 per element (statistics 3, normalise 2), +2 when affine"
+
+
+def statistics_flops(out: Shape, affine: bool) -> int:
+    """Group, instance and layer norms: mean and variance (3 per element), normalise (2),
+    and the affine scale and shift (2 more)."""
+    return numel(out) * (5 + (2 if affine else 0))
+
+
 class RunningStatsNorm(LayerType):
     """Shared by batch and instance norm: per-channel affine and running statistics."""
 
@@ -108,7 +118,7 @@ class InstanceNormNd(RunningStatsNorm):
     """``torch.nn.InstanceNorm{1,2,3}d``; affine and running statistics are off by default."""
 
     torch_name = "InstanceNorm"
-    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
+    flops_rule = STATISTICS_FLOPS_RULE
 
     @classmethod
     def make_fields(cls, nd: int) -> dict[str, tuple[Any, Any]]:
@@ -133,7 +143,7 @@ class InstanceNormNd(RunningStatsNorm):
         return out
 
     def flops(self, shape: Shape, out: Shape) -> int:
-        return numel(out) * (5 + (2 if self.args.affine else 0))
+        return statistics_flops(out, self.args.affine)
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """Instance norm runs batch norm on the input viewed as (1, N·C, …): the input, the
@@ -163,7 +173,7 @@ class GroupNorm(LayerType):
     type_name = "groupnorm"
     family = "normalisation"
     inferred = "num_channels"
-    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
+    flops_rule = STATISTICS_FLOPS_RULE
     positional = ("num_groups", "eps", "affine")
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
@@ -191,7 +201,7 @@ class GroupNorm(LayerType):
         return 2 * shape[1] if self.args.affine else 0
 
     def flops(self, shape: Shape, out: Shape) -> int:
-        return numel(out) * (5 + (2 if self.args.affine else 0))
+        return statistics_flops(out, self.args.affine)
 
     def param_tensors(self, shape: Shape) -> tuple[int, ...]:
         return (shape[1], shape[1]) if self.args.affine else ()
@@ -216,7 +226,7 @@ class LayerNorm(LayerType):
     aliases = ("layernormalization",)
     family = "normalisation"
     positional = ("normalized_shape", "eps", "elementwise_affine", "bias")
-    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
+    flops_rule = STATISTICS_FLOPS_RULE
     keyword_aliases = KERAS_NORM_KEYWORDS
     fields = {
         "normalized_shape": (IntList(1), None),
@@ -243,7 +253,7 @@ class LayerNorm(LayerType):
         return prod(self.normalized(shape)) * (2 if self.args.bias else 1)
 
     def flops(self, shape: Shape, out: Shape) -> int:
-        return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+        return statistics_flops(out, self.args.elementwise_affine)
 
     def param_tensors(self, shape: Shape) -> tuple[int, ...]:
         if not self.args.elementwise_affine:
@@ -275,7 +285,7 @@ class LayerNorm2d(LayerType):
 
     type_name = "layernorm2d"
     family = "normalisation"
-    flops_rule = "5 per element (statistics 3, normalise 2), +2 when affine"
+    flops_rule = STATISTICS_FLOPS_RULE
     inferred = "normalized_shape"
     positional = ("eps", "elementwise_affine", "bias")
     keyword_aliases = KERAS_NORM_KEYWORDS
@@ -297,7 +307,7 @@ class LayerNorm2d(LayerType):
         return shape[1] * (2 if self.args.bias else 1)
 
     def flops(self, shape: Shape, out: Shape) -> int:
-        return numel(out) * (5 + (2 if self.args.elementwise_affine else 0))
+        return statistics_flops(out, self.args.elementwise_affine)
 
     def param_tensors(self, shape: Shape) -> tuple[int, ...]:
         if not self.args.elementwise_affine:
