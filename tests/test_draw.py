@@ -9,10 +9,9 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke as run
 
 from cnncalc import analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.draw import MAX_BOXES
 from cnncalc.draw.svg import render_svg
 from cnncalc.views import build_tree, closed_lines, depth_for
@@ -40,9 +39,6 @@ layers:
     name: head
 """
 
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args))
 
 
 def number(value: str | None) -> float:

@@ -12,10 +12,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from conftest import invoke
+from test_draw import BRANCHING as ESCAPED_NAME
 
 from cnncalc import analyse, load_model
-from cnncalc.cli import cli
 from cnncalc.text import with_human
 
 CONFIGS = Path(__file__).parent.parent / "configs"
@@ -23,25 +23,7 @@ BROWSER = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(
     BROWSER is None, reason="no chromium on PATH (apt-get install chromium; .ci/run installs it)"
 )
-BRANCHING = """\
-name: branching
-input: [3, 32, 32]
-layers:
-  - conv2d: {out_channels: 8, kernel_size: 3, padding: 1}
-    name: stem
-  - parallel:
-      branches:
-        - [conv2d: {out_channels: 4, kernel_size: 1}]
-        - [conv2d: {out_channels: 4, kernel_size: 1}, conv2d: {out_channels: 4, kernel_size: 3, padding: 1}]
-        - [maxpool2d: {kernel_size: 3, stride: 1, padding: 1}, conv2d: {out_channels: 4, kernel_size: 1}]
-    name: mixed
-  - residual:
-      body: [conv2d: {out_channels: 12, kernel_size: 3, padding: 1}, relu, conv2d: {out_channels: 12, kernel_size: 3, padding: 1}]
-    name: res
-  - global_avgpool
-  - linear: 10
-    name: head
-"""
+BRANCHING = ESCAPED_NAME.replace('name: branching <net> & "co"', "name: branching")
 
 
 def browse(page: Path, work: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,7 +83,7 @@ def png_pixels(path: Path) -> tuple[int, int, list[bytes]]:
 
 def make_page(model: str, tmp_path: Path) -> Path:
     out = tmp_path / "page.html"
-    result = CliRunner().invoke(cli, ["draw", model, "-o", str(out)])
+    result = invoke("draw", model, "-o", str(out))
     assert result.exit_code == 0, result.output
     return out
 

@@ -21,8 +21,6 @@ COMMON = {
 KERAS_NORM_KEYWORDS = {"epsilon": "eps"}
 RANKS = {1: ((2, 3), "(N, C) or (N, C, L)"), 2: ((4,), "(N, C, H, W)"), 3: ((5,), "(N, C, D, H, W)")}
 
-
-
 STATISTICS_FLOPS_RULE = "5 per element (statistics 3, normalise 2), +2 when affine"
 
 
