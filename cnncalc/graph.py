@@ -30,7 +30,7 @@ from .layers.merge import MergeLayer, SplitLayer
 from .limits import MAX_DIMENSION, MAX_LAYERS
 from .model import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
 from .model.nodes import OWN_NAME
-from .report import DTYPE_BYTES, Graph, Report, Row, Step, Tensor, totals_of
+from .report import DTYPE_BYTES, Graph, Report, Row, Steps, Tensor, totals_of
 
 Shape = tuple[int, ...]
 # Per spatial dimension (size, jump, start) of the field of the first output element.
@@ -52,12 +52,12 @@ def apply_window(field: Field, window: Window) -> Field:
     )
 
 
-def field_columns(field: Field, out: Shape) -> tuple[Any, Any, Any]:
-    """A row's (receptive_field, jump, rf_start), or Nones where the output has no spatial
-    dimensions or the field is unknown."""
+def row_field(field: Field, out: Shape) -> Field:
+    """A row's field: None where the output has no spatial dimensions or the field is
+    unknown."""
     if field is None or len(out) < 3 or len(field) != len(out) - 2:
-        return None, None, None
-    return tuple(zip(*field, strict=True))  # type: ignore[return-value]
+        return None
+    return field
 
 
 def union(fields: list[Field]) -> Field:
@@ -94,16 +94,18 @@ Value = tuple[Flow, ...]  # one tensor, or the Pieces of a split
 
 class Entry:
     """What a name in scope stands for: an entry's output, and for a block its own names,
-    for a repeat its copies; the rows its first use made (for ``share:``)."""
+    for a repeat its copies (where a dotted name may reach them); the rows its first use
+    made and how many copies it stands for (for ``share:``)."""
 
-    __slots__ = ("value", "node", "children", "copies", "rows", "position")
+    __slots__ = ("value", "node", "children", "copies", "rows", "position", "repeat")
 
     def __init__(
         self, value: Value, node: Node | None, children: Scope | None = None,
         copies: list[Entry] | None = None, rows: tuple[int, int] = (0, 0), position: int = -1,
+        repeat: int = 1,
     ) -> None:  # fmt: skip
         self.value, self.node, self.children = value, node, children
-        self.copies, self.rows, self.position = copies, rows, position
+        self.copies, self.rows, self.position, self.repeat = copies, rows, position, repeat
 
 
 class Ambiguous:
@@ -147,6 +149,21 @@ class Scope:
         return scopes
 
 
+def has_paths(model: Model) -> bool:
+    """Whether some name the model refers to (``from:``, ``size_of:``, ``share:``,
+    ``outputs:``) is a dotted path."""
+    refs = list(model.outputs or [])
+    pending: list[Node] = list(model.layers)
+    while pending:
+        node = pending.pop()
+        refs.extend(node.sources or ())
+        refs.extend(r for r in (node.share, getattr(node, "size_of", None)) if r is not None)
+        if isinstance(node, BlockNode):
+            for branch in node.branches:
+                pending.extend(branch)
+    return any("." in ref for ref in refs)
+
+
 def flattenable(node: Node) -> bool:
     """An unnamed residual/parallel block or defined-block use, which may add no segment."""
     return (
@@ -163,7 +180,7 @@ class Propagation:
         self.model = model
         self.batch = batch
         self.rows: list[Row] = []
-        self.steps: list[Step] = []
+        self.steps = Steps(self.rows)
         self.known: dict[tuple[LayerType, Shape], Counts] = {}
         self.naming: dict[int, list[tuple[str, bool]]] = {}
         self.tensors = 0
@@ -173,6 +190,16 @@ class Propagation:
         self.sharing: list[tuple[str, list[Row], list[int], int | None]] = []
         self.module_params: dict[int, int] = {}  # row index -> params its module holds
         self.root: dict[int, int] = {}  # a shared use's row index -> the first use's
+        # Whether a dotted name (``block.0.conv``) may reach inside a block: only then do
+        # blocks keep their names and repeats their copies once walked.
+        self.paths = has_paths(model)
+        self.last_prefix, self.last_parent = "", None
+
+    def parent(self, prefix: str) -> str | None:
+        """The enclosing block's name: one string for all the rows of a block."""
+        if prefix is not self.last_prefix:
+            self.last_prefix, self.last_parent = prefix, prefix[:-1] or None
+        return self.last_parent
 
     def fail(self, error: CnncalcError, name: str, line: int | None) -> CnncalcError:
         return error.with_location(
@@ -348,21 +375,24 @@ class Propagation:
                 raise self.fail(exc, prefix + base, node.line) from None
             if node.repeat == 1:
                 x, children = self.node(node, prefix, base, flat, x, depth, keep, scope)
-                entry = Entry(x, node, children, rows=(first, len(self.rows)), position=position)
+                inside = children if self.paths else None
+                entry = Entry(x, node, inside, rows=(first, len(self.rows)), position=position)
                 if flat and children is not None:
                     for name, inner in children.names.items():
                         if isinstance(inner, Entry):
                             scope.add(name, Entry(inner.value, inner.node, inner.children,
-                                                  inner.copies, inner.rows, position))  # fmt: skip
+                                                  inner.copies, inner.rows, position,
+                                                  inner.repeat))  # fmt: skip
             else:
-                copies = []
+                copies: list[Entry] | None = [] if self.paths else None
                 for copy in range(node.repeat):
                     start = len(self.rows)
                     x, children = self.node(
                         node, f"{prefix}{base}.", str(copy), False, x, depth + 1, keep, scope
                     )
-                    copies.append(Entry(x, node, children, rows=(start, len(self.rows))))
-                entry = Entry(x, node, None, copies, (first, len(self.rows)), position)
+                    if copies is not None:
+                        copies.append(Entry(x, node, children, rows=(start, len(self.rows))))
+                entry = Entry(x, node, None, copies, (first, len(self.rows)), position, node.repeat)
             scope.add(base, entry)
         return x
 
@@ -379,7 +409,7 @@ class Propagation:
         if isinstance(node, ShareNode) or node.share is not None:
             return self.shared(node, prefix, base, x, depth, trainable, scope)
         if isinstance(node, LayerNode):
-            return self.leaf(node, name, x, depth, prefix[:-1] or None, trainable, scope), None
+            return self.leaf(node, name, x, depth, self.parent(prefix), trainable, scope), None
         assert isinstance(node, BlockNode)
         inner, inner_depth = (prefix, depth) if flat else (f"{name}.", depth + 1)
         if node.merge is None:
@@ -438,9 +468,7 @@ class Propagation:
         if self.sharing:
             row, shares = self.share_row(row)
         self.rows.append(row)
-        inputs = (reads[0].id,) if len(reads) == 1 else tuple(f.id for f in reads)
-        made = (outputs[0].id,) if len(outputs) == 1 else tuple(f.id for f in outputs)
-        self.steps.append(Step(row, inputs, made, shares))
+        self.steps.add((f.id for f in reads), outputs[0].id, shares)
 
     def leaf(
         self, node: LayerNode, name: str, x: Value, depth: int, parent: str | None,
@@ -480,12 +508,11 @@ class Propagation:
             field = None
         elif layer.receptive == "window":
             field = None if window is None else apply_window(field, window)
-        sizes, jumps, starts = field_columns(field, out)
         row = Row(
             index=len(self.rows) + 1, name=name, type=layer.type_name,
             input_shape=shape, output_shape=out, params=params, trainable=trainable,
-            buffers=buffers, macs=macs, flops=flops, window=window, receptive_field=sizes,
-            jump=jumps, rf_start=starts, layer=layer, line=node.line,
+            buffers=buffers, macs=macs, flops=flops, window=window,
+            field=row_field(field, out), layer=layer, line=node.line,
             sources=(source.name,) if reads is x else tuple(f.name for f in reads),
             depth=depth, parent=parent,
         )  # fmt: skip
@@ -518,11 +545,10 @@ class Propagation:
             self.flow(f"{name}.{i}", shape, source.field if len(shape) >= 3 else None)
             for i, shape in enumerate(pieces)
         )
-        sizes, jumps, starts = field_columns(source.field, pieces[0])
         row = Row(
             index=len(self.rows) + 1, name=name, type=layer.type_name,
             input_shape=source.shape, output_shape=pieces[0], params=0, trainable=trainable,
-            buffers=0, macs=0, flops=0, receptive_field=sizes, jump=jumps, rf_start=starts,
+            buffers=0, macs=0, flops=0, field=row_field(source.field, pieces[0]),
             layer=layer, line=line, sources=(source.name,), depth=depth, parent=parent,
             output_shapes=tuple(pieces),
         )  # fmt: skip
@@ -543,12 +569,11 @@ class Propagation:
             raise self.fail(exc, name, line) from None
         fields = [f.field for f in reads]
         field = union(fields) if all(len(s) == len(merged) for s in shapes) else None
-        sizes, jumps, starts = field_columns(field, merged)
         row = Row(
             index=len(self.rows) + 1, name=name, type=layer.type_name, input_shape=shapes[0],
             output_shape=merged, params=0, trainable=trainable, buffers=0, macs=0,
-            flops=layer.merge_flops(shapes, merged), receptive_field=sizes, jump=jumps,
-            rf_start=starts, input_shapes=tuple(shapes), layer=layer, line=line,
+            flops=layer.merge_flops(shapes, merged), field=row_field(field, merged),
+            input_shapes=tuple(shapes), layer=layer, line=line,
             sources=tuple(f.name for f in reads), depth=depth, parent=parent,
         )  # fmt: skip
         made = (self.flow(name, merged, field),)
@@ -618,10 +643,9 @@ class Propagation:
             )  # fmt: skip
         self.sharing.append((target, rows, [0], node.line))
         try:
-            if entry.copies is not None or original.repeat > 1:
-                copies = entry.copies or []
+            if entry.repeat > 1:
                 children = None
-                for copy in range(len(copies)):
+                for copy in range(entry.repeat):
                     x, children = self.node(
                         plain_copy(original), f"{name}.", str(copy), False, x, depth + 1,
                         trainable, scope,
@@ -725,16 +749,18 @@ def check_request(model: Model, batch: int, dtype: str) -> None:
         raise LimitError(f"batch {batch} is above {MAX_DIMENSION:,} (limit MAX_DIMENSION)")
 
 
-def mark_used(steps: list[Step], rows: list[Row], needed: set[int]) -> None:
+def mark_used(steps: Steps, rows: list[Row], tensors: int, outputs: list[Tensor]) -> None:
     """Rows that no output needs get ``used=False`` (walking the steps backwards)."""
-    for step in reversed(steps):
-        outputs = step.outputs
-        if outputs[0] in needed or (len(outputs) > 1 and any(t in needed for t in outputs)):
-            needed.update(step.inputs)
+    needed = bytearray(tensors)
+    for t in outputs:
+        needed[t.id] = 1
+    for i in range(len(rows) - 1, -1, -1):
+        made = steps.outputs(i)
+        if needed[made[0]] or (len(made) > 1 and any(needed[t] for t in made)):
+            for t in steps.inputs(i):
+                needed[t] = 1
         else:
-            i = step.row.index - 1
             rows[i] = replace_row(rows[i], used=False)
-            steps[i] = Step(rows[i], step.inputs, step.outputs, step.shares)
 
 
 def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:
@@ -803,9 +829,9 @@ def resolve_outputs(run: Propagation, model: Model, top: Scope, last: Value) -> 
 
 def finish(run: Propagation, model: Model, inputs: list[Flow], outputs: list[Tensor]) -> Graph:
     """Mark the rows no output needs, refuse an input nobody reads, and make the graph."""
-    mark_used(run.steps, run.rows, {t.id for t in outputs})
+    mark_used(run.steps, run.rows, run.tensors, outputs)
     if len(inputs) > 1:
-        read = {t for step in run.steps for t in step.inputs} | {t.id for t in outputs}
+        read = set(run.steps.reads) | {t.id for t in outputs}
         for flow in inputs:
             if flow.id not in read:
                 raise SpecError(
@@ -814,6 +840,6 @@ def finish(run: Propagation, model: Model, inputs: list[Flow], outputs: list[Ten
                     Location(source=model.source),
                 )
     return Graph(
-        inputs=tuple(Tensor(f.name, f.shape, f.id) for f in inputs), steps=tuple(run.steps),
+        inputs=tuple(Tensor(f.name, f.shape, f.id) for f in inputs), steps=run.steps,
         outputs=tuple(outputs), tensors=run.tensors,
     )  # fmt: skip

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
+from math import prod
 from typing import TYPE_CHECKING, Any
 
 from .printable import printable
-from .report import Report, Row
+from .report import DTYPE_BYTES, Report, Row
 from .text import dims_text, human_bytes, shape_text, with_human
 
 if TYPE_CHECKING:  # pragma: no cover - execute imports torch
@@ -99,8 +100,8 @@ def totals_object(report: Report) -> dict[str, Any]:
 
 
 def training_flops(report: Report) -> int:
-    """Forward + backward FLOPs of one training step (see ``training_memory``)."""
-    from .training_memory import training_flops as count
+    """Forward + backward FLOPs of one training step (see ``training_flops``)."""
+    from .training_flops import training_flops as count
 
     return count(report)
 
@@ -137,67 +138,113 @@ def render_json(
 
 
 # ---- tables -------------------------------------------------------------------------------
-SHAPES_COLUMNS = (
-    "#",
-    "name",
-    "type",
-    "input",
-    "output",
-    "kernel",
-    "stride",
-    "padding",
-    "dilation",
-    "receptive field",
-    "jump",
-    "rf start",
-)
-PARAMS_COLUMNS = ("#", "name", "type", "output", "params", "MACs", "FLOPs", "params %", "FLOPs %")
+# key: (header, help); the order here is the order --help lists them.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "index": ("#", "row number (a block: its first-last)"),
+    "name": ("name", "the row's short name under its parent"),
+    "type": ("type", "layer type, or a block's layer count"),
+    "from": ("from", "what a row reads where not the row above (names under its parent)"),
+    "input": ("input", "input shape(s)"),
+    "output": ("output", "output shape"),
+    "kernel": ("kernel", "kernel size"),
+    "stride": ("stride", "stride"),
+    "padding": ("padding", "padding as applied"),
+    "dilation": ("dilation", "dilation"),
+    "receptive_field": ("receptive field", "receptive field of the output"),
+    "jump": ("jump", "input pixels between neighbouring outputs"),
+    "rf_start": ("rf start", "where the first field starts"),
+    "params": ("params", "parameters"),
+    "buffers": ("buffers", "buffers (batch-norm statistics)"),
+    "macs": ("MACs", "multiply-accumulates"),
+    "flops": ("FLOPs", "floating-point operations"),
+    "params_pct": ("params %", "share of the total params"),
+    "macs_pct": ("MACs %", "share of the total MACs"),
+    "flops_pct": ("FLOPs %", "share of the total FLOPs"),
+    "memory": ("memory", "bytes of the outputs inside, in --dtype"),
+    "param_bytes": ("param bytes", "bytes of the params, in --dtype"),
+    "layers": ("layers", "leaf rows inside"),
+}
+DEFAULT_COLUMNS = {
+    "shapes": ("index", "name", "type", "input", "output", "kernel", "stride", "padding",
+               "dilation", "receptive_field", "jump", "rf_start"),
+    "params": ("index", "name", "type", "output", "params", "macs", "flops", "params_pct",
+               "flops_pct"),
+    "execute": ("index", "name", "type", "input", "output", "params"),
+}  # fmt: skip
 
 
 def percent(part: int, whole: int) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def shapes_cells(row: Row, report: Report) -> list[Any]:
-    w = row.window
-    return [
-        row.index, row.name, row.type, input_text(row), output_text(row),
-        dims_text(w.kernel) if w else "", dims_text(w.stride) if w else "", padding_text(row),
-        dims_text(w.dilation) if w else "", field_text(row), dims_text(row.jump),
-        dims_text(row.rf_start),
-    ]  # fmt: skip
+def share_of(part: int, whole: int, report: Report) -> str:
+    """``part`` as a share of a total; none of a total the model never reached."""
+    return "-" if report.error is not None else percent(part, whole)
 
 
-def params_cells(row: Row, report: Report) -> list[Any]:
-    t = report.totals
-    params = f"{row.params:,}" + ("" if row.trainable or not row.params else " (frozen)")
-    if row.shares is not None:
-        params = f"0 (shares {row.shares})"
-    macs, flops = f"{row.macs:,}", f"{row.flops:,}"
+def window_cell(attr: str) -> Callable[[Row, Report], str]:
+    return lambda row, _: dims_text(getattr(row.window, attr)) if row.window else ""
+
+
+def params_text(params: int, trainable: int, shares: str | None) -> str:
+    """Params, with how many are frozen; a shared use's are its first use's."""
+    if shares is not None:
+        return f"0 (shares {shares})"
+    if params == trainable:
+        return f"{params:,}"
+    return f"{params:,} (frozen)" if trainable == 0 else f"{params:,} ({params - trainable:,} frozen)"
+
+
+def compute_text(counted: int, idle: int, used: bool, partly: bool = False) -> str:
+    """MACs or FLOPs: where no output needs them (``used`` false), the ``idle`` ones in
+    parentheses; a block of which only some rows are used (``partly``) adds theirs."""
+    if not used:
+        return f"({idle:,}, unused)"
+    return f"{counted:,} (+{idle:,} unused)" if partly and idle else f"{counted:,}"
+
+
+def row_bytes(row: Row, report: Report) -> int:
+    """The bytes of a used row's outputs (each piece of a split), in the report's dtype."""
     if not row.used:
-        macs, flops = f"({macs}, unused)", f"({flops}, unused)"
-    failed = report.error is not None  # no shares of a total the model never reached
-    return [
-        row.index, row.name, row.type, output_text(row), params, macs, flops,
-        "-" if failed else percent(row.params, t.params),
-        "-" if failed else percent(row.flops if row.used else 0, t.flops),
-    ]  # fmt: skip
+        return 0
+    return sum(map(prod, row.output_shapes or (row.output_shape,))) * DTYPE_BYTES[report.dtype]
 
 
-EXECUTE_COLUMNS = ("#", "name", "type", "input", "output", "params")
+def used_compute(row: Row, what: str) -> int:
+    return getattr(row, what) if row.used else 0
 
 
-def execute_cells(row: Row, report: Report) -> list[Any]:
-    return [
-        row.index, row.name, row.type, input_text(row), output_text(row), f"{row.params:,}",
-    ]  # fmt: skip
-
-
-VIEWS = {
-    "shapes": (SHAPES_COLUMNS, shapes_cells),
-    "params": (PARAMS_COLUMNS, params_cells),
-    "execute": (EXECUTE_COLUMNS, execute_cells),
+# The cell of one row for each column key: the flat table's cells, and a tree table's for
+# a leaf shown alone (a tree table writes only the name and blocks' cells itself).
+ROW_CELLS: dict[str, Callable[[Row, Report], str]] = {
+    "index": lambda row, _: str(row.index),
+    "name": lambda row, _: row.name,
+    "type": lambda row, _: row.type,
+    "from": lambda row, _: ", ".join(row.sources),
+    "input": lambda row, _: input_text(row),
+    "output": lambda row, _: output_text(row),
+    "kernel": window_cell("kernel"),
+    "stride": window_cell("stride"),
+    "padding": lambda row, _: padding_text(row),
+    "dilation": window_cell("dilation"),
+    "receptive_field": lambda row, _: field_text(row),
+    "jump": lambda row, _: dims_text(row.jump),
+    "rf_start": lambda row, _: dims_text(row.rf_start),
+    "params": lambda row, _: params_text(row.params, row.params if row.trainable else 0, row.shares),
+    "buffers": lambda row, _: f"{row.buffers:,}",
+    "macs": lambda row, _: compute_text(row.macs, row.macs, row.used),
+    "flops": lambda row, _: compute_text(row.flops, row.flops, row.used),
+    "params_pct": lambda row, report: share_of(row.params, report.totals.params, report),
+    "macs_pct": lambda row, report: share_of(used_compute(row, "macs"), report.totals.macs, report),
+    "flops_pct": lambda row, report: share_of(used_compute(row, "flops"), report.totals.flops, report),
+    "memory": lambda row, report: human_bytes(row_bytes(row, report)),
+    "param_bytes": lambda row, report: human_bytes(row.params * DTYPE_BYTES[report.dtype]),
+    "layers": lambda row, _: "1",
 }
+VIEWS = {
+    view: (tuple(COLUMNS[key][0] for key in keys), keys) for view, keys in DEFAULT_COLUMNS.items()
+}
+"""The flat table of each view: (headers, column keys)."""
 
 
 def summary_lines(report: Report, view: str) -> list[str]:
@@ -227,13 +274,21 @@ def table_rows(
     report: Report, view: str, extra_cells: Callable[[Row], list[Any]] | None,
     sources: bool = False,
 ) -> Iterator[list[Any]]:  # fmt: skip
-    cells = VIEWS[view][1]
+    keys = flat_columns(view, sources)
+    cells = [ROW_CELLS[key] for key in keys]
     for row in report.rows:
-        made = cells(row, report)
-        yield (
-            made[:3] + ([", ".join(row.sources)] if sources else []) + made[3:]
-            + (extra_cells(row) if extra_cells else [])
-        )  # fmt: skip
+        made = [cell(row, report) for cell in cells]
+        yield made + extra_cells(row) if extra_cells else made
+
+
+def flat_columns(view: str, sources: bool) -> tuple[str, ...]:
+    """The view's column keys, with ``from`` after ``type`` where some row reads other
+    than the row above."""
+    keys = DEFAULT_COLUMNS[view]
+    if not sources:
+        return keys
+    at = keys.index("type") + 1
+    return (*keys[:at], "from", *keys[at:])
 
 
 def render_table(
@@ -243,7 +298,7 @@ def render_table(
     from .tables import format_table
 
     sources = graph_like(report)
-    columns = VIEWS[view][0][:3] + (("from",) if sources else ()) + VIEWS[view][0][3:] + extra_columns
+    columns = tuple(COLUMNS[key][0] for key in flat_columns(view, sources)) + extra_columns
     title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, NamedTuple
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+from math import prod
+from typing import TYPE_CHECKING, NamedTuple, overload
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import CnncalcError
@@ -29,11 +33,12 @@ class Row:
     macs: int
     flops: int
     window: Window | None = None
-    receptive_field: tuple[int, ...] | None = None
-    jump: tuple[int, ...] | None = None
-    rf_start: tuple[int, ...] | None = None
+    # Per spatial dimension of the output, (receptive field, jump, start) of its first
+    # element; None where the output has no spatial dimensions or the field is unknown.
+    # One tuple shared with the tensor the row makes: a large model has a row per layer.
+    field: tuple[tuple[int, int, int], ...] | None = None
     input_shapes: tuple[Shape, ...] | None = None  # merges: one per input
-    layer: LayerType | None = field(default=None, repr=False, compare=False)
+    layer: LayerType | None = dataclass_field(default=None, repr=False, compare=False)
     line: int | None = None
     # The graph: names of the tensors it reads, block depth and enclosing block's name;
     # whether an output needs it; the row whose module a shared use applies again; the
@@ -46,6 +51,18 @@ class Row:
     output_shapes: tuple[Shape, ...] | None = None
 
     @property
+    def receptive_field(self) -> tuple[int, ...] | None:
+        return None if self.field is None else tuple(size for size, _, _ in self.field)
+
+    @property
+    def jump(self) -> tuple[int, ...] | None:
+        return None if self.field is None else tuple(jump for _, jump, _ in self.field)
+
+    @property
+    def rf_start(self) -> tuple[int, ...] | None:
+        return None if self.field is None else tuple(start for _, _, start in self.field)
+
+    @property
     def spatial(self) -> bool:
         """Whether the output has spatial dimensions (so a receptive field applies)."""
         return len(self.output_shape) >= 3
@@ -54,12 +71,62 @@ class Row:
 class Step(NamedTuple):
     """One row in the graph: the tensors it reads and makes (by id), and for a shared use,
     the index of the row whose module it applies again. ``size_of`` reads are the last
-    input. (A named tuple: a model makes one per row, and a tuple is made fastest.)"""
+    input."""
 
     row: Row
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
     shares: int | None = None
+
+
+class Steps(Sequence[Step]):
+    """The steps of a graph, made on demand from flat arrays of tensor ids: a model has
+    a step per row, and a large one hundreds of thousands. ``reads[starts[i]:starts[i+1]]``
+    are the tensors row ``i`` reads; it makes ``made[i]`` and, for a split, the ids after
+    it, one per piece; ``shares`` maps a shared use's position to its first use's index."""
+
+    __slots__ = ("rows", "starts", "reads", "made", "shares")
+
+    def __init__(self, rows: list[Row]) -> None:
+        self.rows = rows
+        self.starts, self.reads, self.made = array("q", [0]), array("q"), array("q")
+        self.shares: dict[int, int] = {}
+
+    def add(self, reads: Iterable[int], made: int, shares: int | None) -> None:
+        """The tensors the row just appended reads, the first it makes, the row it shares."""
+        self.reads.extend(reads)
+        self.starts.append(len(self.reads))
+        self.made.append(made)
+        if shares is not None:
+            self.shares[len(self.made) - 1] = shares
+
+    def inputs(self, i: int) -> tuple[int, ...]:
+        return tuple(self.reads[self.starts[i] : self.starts[i + 1]])
+
+    def outputs(self, i: int) -> tuple[int, ...]:
+        pieces = self.rows[i].output_shapes
+        first = self.made[i]
+        return (first,) if pieces is None else tuple(range(first, first + len(pieces)))
+
+    def __len__(self) -> int:
+        return len(self.made)
+
+    @overload
+    def __getitem__(self, i: int) -> Step: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[Step]: ...
+
+    def __getitem__(self, i: int | slice) -> Step | list[Step]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return Step(self.rows[i], self.inputs(i), self.outputs(i), self.shares.get(i))
+
+    def __iter__(self) -> Iterator[Step]:
+        return (self[i] for i in range(len(self)))
 
 
 @dataclass(frozen=True)
@@ -77,7 +144,7 @@ class Graph:
     once, unused ones included) and the outputs. Tensor ids are 0 .. tensors − 1."""
 
     inputs: tuple[Tensor, ...]
-    steps: tuple[Step, ...]
+    steps: Steps
     outputs: tuple[Tensor, ...]
     tensors: int
 
@@ -134,17 +201,8 @@ def totals_of(rows: list[Row], input_shapes: list[Shape], dtype: str) -> Totals:
             continue
         macs += row.macs
         flops += row.flops
-        for shape in row.output_shapes or (row.output_shape,):
-            count = 1
-            for d in shape:
-                count *= d
-            elements += count
-    first = 0
-    for shape in input_shapes:
-        count = 1
-        for d in shape:
-            count *= d
-        first += count
+        elements += sum(map(prod, row.output_shapes or (row.output_shape,)))
+    first = sum(map(prod, input_shapes))
     return Totals(
         params=params,
         trainable_params=trainable,

@@ -61,6 +61,8 @@ class Cells:
 
 
 NARROW_BELOW = "\u0300"  # below the first combining mark, every character is one column
+# Characters above it that cnncalc itself writes, each one column: the tree's lines, ×, –, …
+OWN_NARROW = str.maketrans(dict.fromkeys("│├└─×–…", "a"))
 
 
 def format_table(
@@ -81,7 +83,9 @@ def format_table(
         joined = "".join(texts)
         if not joined.isprintable() or (markdown and "|" in joined):
             return None
-        return texts if joined.isascii() or max(joined) < NARROW_BELOW else None
+        if joined.isascii() or max(joined) < NARROW_BELOW:
+            return texts
+        return texts if max(joined.translate(OWN_NARROW)) < NARROW_BELOW else None
 
     heads = [text(h) for h in headers]
     widths = [measure(h) + 2 for h in heads]

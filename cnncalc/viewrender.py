@@ -5,23 +5,27 @@ cells are formatted here, with the formatters of ``render``."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from .graphview import INPUT, model_inputs, row_depth, row_parent
 from .render import (
-    field_text,
+    COLUMNS,
+    DEFAULT_COLUMNS,
+    ROW_CELLS,
+    compute_text,
     graph_like,
     input_text,
     output_text,
-    padding_text,
+    params_text,
     percent,
     render_json,
     row_object,
+    share_of,
     summary_lines,
 )  # fmt: skip
-from .report import Report
-from .text import dims_text, human_bytes, shape_text
+from .report import Report, Row
+from .text import human_bytes, shape_text
 from .views import (
     Line,
     Node,
@@ -29,44 +33,12 @@ from .views import (
     activation_bytes,
     external_sources,
     input_shapes,
+    iter_tree_lines,
     output_shape,
     param_bytes,
-    tree_lines,
     visible,
 )  # fmt: skip
 
-# key: (header, help); the order here is the order --help lists them.
-COLUMNS: dict[str, tuple[str, str]] = {
-    "index": ("#", "row number (a block: its first-last)"),
-    "name": ("name", "the row's short name under its parent"),
-    "type": ("type", "layer type, or a block's layer count"),
-    "from": ("from", "what a row reads where not the row above (names under its parent)"),
-    "input": ("input", "input shape(s)"),
-    "output": ("output", "output shape"),
-    "kernel": ("kernel", "kernel size"),
-    "stride": ("stride", "stride"),
-    "padding": ("padding", "padding as applied"),
-    "dilation": ("dilation", "dilation"),
-    "receptive_field": ("receptive field", "receptive field of the output"),
-    "jump": ("jump", "input pixels between neighbouring outputs"),
-    "rf_start": ("rf start", "where the first field starts"),
-    "params": ("params", "parameters"),
-    "buffers": ("buffers", "buffers (batch-norm statistics)"),
-    "macs": ("MACs", "multiply-accumulates"),
-    "flops": ("FLOPs", "floating-point operations"),
-    "params_pct": ("params %", "share of the total params"),
-    "macs_pct": ("MACs %", "share of the total MACs"),
-    "flops_pct": ("FLOPs %", "share of the total FLOPs"),
-    "memory": ("memory", "bytes of the outputs inside, in --dtype"),
-    "param_bytes": ("param bytes", "bytes of the params, in --dtype"),
-    "layers": ("layers", "leaf rows inside"),
-}
-DEFAULT_COLUMNS = {
-    "shapes": ("index", "name", "type", "input", "output", "kernel", "stride", "padding",
-               "dilation", "receptive_field", "jump", "rf_start"),
-    "params": ("index", "name", "type", "output", "params", "macs", "flops", "params_pct",
-               "flops_pct"),
-}  # fmt: skip
 NAME_MIN = 8  # a name is never shortened below this many characters
 
 
@@ -87,69 +59,86 @@ def columns_help() -> str:
 
 # ---- cells -------------------------------------------------------------------------------
 def line_cell(key: str, line: Line, tree: Tree) -> str:
-    """The text of one table cell. Figures of a ``×N`` line are the sum of its copies;
-    shapes are the first copy's input and the last copy's output."""
-    report = tree.report
-    node, last = line.copies[0], line.copies[-1]
-    row = node.row if len(line.copies) == 1 else None
-    t = report.totals
+    """The text of one table cell: a leaf shown alone has its row's cells (``ROW_CELLS``);
+    an open block shows its input and output shapes; a folded block or ``×N`` line sums
+    its copies, with the first copy's input and the last copy's output."""
     if key == "name":
         return line.prefix + line.short
-    if line.open and key not in ("input", "output"):
-        return ""
-    if key == "index":
-        first, end = report.rows[node.first].index, report.rows[last.last].index
-        return str(first) if first == end else f"{first}–{end}"
-    if key == "type":
-        if not node.is_block:
-            return node.row.type  # type: ignore[union-attr]
-        count = line.total("layers")
-        return f"{count} layer" + ("" if count == 1 else "s")
-    if key == "input":
-        if row is not None:
-            return input_text(row)
-        return " & ".join(shape_text(s) for s in input_shapes(tree, node)) or "-"
-    if key == "output":
-        return output_text(row) if row is not None else shape_text(output_shape(tree, last))
-    window = row.window if row is not None else None
-    if key in ("kernel", "stride", "dilation"):
-        attr = {"kernel": "kernel", "stride": "stride", "dilation": "dilation"}[key]
-        return dims_text(getattr(window, attr)) if window else ""
-    if key == "padding":
-        return padding_text(row) if row is not None else ""
-    end_row = report.rows[last.last]  # a block's field is its last row's
-    if key == "receptive_field":
-        return field_text(end_row)
-    if key == "jump":
-        return dims_text(end_row.jump)
-    if key == "rf_start":
-        return dims_text(end_row.rf_start)
-    if key == "params":
-        if row is not None and row.shares is not None:
-            return f"0 (shares {row.shares})"
-        params, trainable = line.total("params"), line.total("trainable_params")
-        frozen = "" if params == trainable else (" (frozen)" if trainable == 0 else f" ({params - trainable:,} frozen)")
-        return f"{params:,}{frozen}"
-    if key in ("macs", "flops"):
-        counted, idle = line.total(key), line.total(f"idle_{key}")
-        if not line.total("used_layers"):
-            return f"({idle:,}, unused)"
-        if not idle:
-            return f"{counted:,}"
-        return f"{counted:,} (+{idle:,} unused)"
-    if key in ("buffers", "layers"):
-        return f"{line.total(key):,}"
-    if key == "params_pct":  # no share of a total the model never reached
-        return "-" if report.error is not None else percent(line.total("params"), t.params)
-    if key == "macs_pct":  # no share of a total the model never reached
-        return "-" if report.error is not None else percent(line.total("macs"), t.macs)
-    if key == "flops_pct":  # no share of a total the model never reached
-        return "-" if report.error is not None else percent(line.total("flops"), t.flops)
-    if key == "memory":
-        return human_bytes(sum(activation_bytes(tree, c) for c in line.copies))
-    if key == "param_bytes":
-        return human_bytes(sum(param_bytes(tree, c) for c in line.copies))
-    raise KeyError(key)
+    node = line.node
+    if line.open:
+        return BLOCK_CELLS[key](line, tree) if key in ("input", "output") else ""
+    if len(line.copies) == 1 and node.row is not None:
+        return ROW_CELLS[key](node.row, tree.report)
+    return BLOCK_CELLS[key](line, tree)
+
+
+def end_row(line: Line, tree: Tree) -> Row:
+    """The last row of a line: its output is the line's, its field the line's."""
+    return tree.report.rows[line.copies[-1].last]
+
+
+def index_cell(line: Line, tree: Tree) -> str:
+    rows = tree.report.rows
+    first, end = rows[line.node.first].index, end_row(line, tree).index
+    return str(first) if first == end else f"{first}–{end}"
+
+
+def type_cell(line: Line, tree: Tree) -> str:
+    node = line.node
+    if node.row is not None:
+        return node.row.type
+    count = line.total("layers")
+    return f"{count} layer" + ("" if count == 1 else "s")
+
+
+def input_cell(line: Line, tree: Tree) -> str:
+    node = line.node
+    if node.row is not None:
+        return input_text(node.row)
+    return " & ".join(shape_text(s) for s in input_shapes(tree, node)) or "-"
+
+
+def field_cell(key: str) -> Callable[[Line, Tree], str]:
+    """A block's receptive field, jump and start are its last row's."""
+    return lambda line, tree: ROW_CELLS[key](end_row(line, tree), tree.report)
+
+
+def compute_cell(key: str) -> Callable[[Line, Tree], str]:
+    def cell(line: Line, _: Tree) -> str:
+        used = line.total("used_layers") > 0
+        return compute_text(line.total(key), line.total(f"idle_{key}"), used, partly=True)
+
+    return cell
+
+
+def share_cell(key: str) -> Callable[[Line, Tree], str]:
+    what = key.removesuffix("_pct")
+    return lambda line, tree: share_of(line.total(what), getattr(tree.report.totals, what), tree.report)
+
+
+BLOCK_CELLS: dict[str, Callable[[Line, Tree], str]] = {
+    "index": index_cell,
+    "type": type_cell,
+    "input": input_cell,
+    "output": lambda line, tree: output_text(end_row(line, tree)),
+    "kernel": lambda line, tree: "",
+    "stride": lambda line, tree: "",
+    "padding": lambda line, tree: "",
+    "dilation": lambda line, tree: "",
+    "receptive_field": field_cell("receptive_field"),
+    "jump": field_cell("jump"),
+    "rf_start": field_cell("rf_start"),
+    "params": lambda line, tree: params_text(line.total("params"), line.total("trainable_params"), None),
+    "buffers": lambda line, tree: f"{line.total('buffers'):,}",
+    "macs": compute_cell("macs"),
+    "flops": compute_cell("flops"),
+    "params_pct": share_cell("params_pct"),
+    "macs_pct": share_cell("macs_pct"),
+    "flops_pct": share_cell("flops_pct"),
+    "memory": lambda line, tree: human_bytes(sum(activation_bytes(tree, c) for c in line.copies)),
+    "param_bytes": lambda line, tree: human_bytes(sum(param_bytes(tree, c) for c in line.copies)),
+    "layers": lambda line, tree: f"{line.total('layers'):,}",
+}
 
 
 def shorten(name: str, limit: int) -> str:
@@ -190,11 +179,14 @@ def render_tree_table(
     report = tree.report
     keys = columns or default_columns(report, view)
     headers = [COLUMNS[k][0] for k in keys]
-    lines = tree_lines(tree, depth)
-    reads = from_texts(tree, lines, depth) if "from" in keys else {}
+    owner = owners(tree, visible(tree, depth)) if "from" in keys else None
 
-    def cell(key: str, line: Line) -> str:
-        return reads.get(id(line), "") if key == "from" else line_cell(key, line, tree)
+    def lines() -> Iterator[tuple[Line, str]]:  # made again for each pass over the table
+        made = iter_tree_lines(tree, depth)
+        return with_reads(tree, made, owner) if owner is not None else ((line, "") for line in made)
+
+    def cells(line: Line, reads: str) -> list[str]:
+        return [reads if key == "from" else line_cell(key, line, tree) for key in keys]
 
     title = printable(report.model or report.source or "")
     if markdown:
@@ -202,14 +194,14 @@ def render_tree_table(
     else:
         yield f"{title}: input {shape_text(report.input_shape)}\n"
     if width is None:  # streamed: nothing to fit, and the rows may be many
-        yield from format_table(headers, lambda: ([cell(k, line) for k in keys] for line in lines), markdown)
+        yield from format_table(headers, lambda: (cells(*pair) for pair in lines()), markdown)
         yield "\n"
     else:
-        cells = [[printable(cell(k, line)) for k in keys] for line in lines]
+        shown = [[printable(cell) for cell in cells(*pair)] for pair in lines()]
         while True:
-            body = "".join(format_table(headers, lambda: cells, markdown))
+            body = "".join(format_table(headers, lambda: shown, markdown))
             excess = max(map(len, body.splitlines()), default=0) - width
-            if excess <= 0 or "name" not in keys or not fit_names(cells, keys.index("name"), excess):
+            if excess <= 0 or "name" not in keys or not fit_names(shown, keys.index("name"), excess):
                 break
         yield body + "\n"
     summary = summary_lines(report, view)
@@ -228,23 +220,26 @@ def default_columns(report: Report, view: str) -> tuple[str, ...]:
     return (*keys[:at], "from", *keys[at:])
 
 
-def from_texts(tree: Tree, lines: list[Line], depth: int | None) -> dict[int, str]:
-    """For each closed line (by ``id``) that reads other than the closed line above it,
-    the names it reads, each relative to the line's parent where it lies inside it."""
-    owner = owners(tree, visible(tree, depth))
+def with_reads(
+    tree: Tree, lines: Iterable[Line], owner: Callable[[int], str]
+) -> Iterator[tuple[Line, str]]:
+    """Each line with its ``from`` text: for a closed line that reads other than the
+    closed line above it, the names it reads, each relative to the line's parent where it
+    lies inside it; else empty. ``owner`` names the visible row holding each row."""
     inputs = model_inputs(tree.report)
     previous = inputs[0][0] if len(inputs) == 1 else None  # several: say which it reads
-    out: dict[int, str] = {}
     for line in lines:
         if line.open:
+            yield line, ""
             continue
         node = line.node
         names = source_names(tree, node, owner)
+        text = ""
         if names != [previous]:
             parent = node.parent.name + "." if node.parent is not None and node.parent.name else ""
-            out[id(line)] = ", ".join(n[len(parent):] if parent and n.startswith(parent) else n for n in names)
+            text = ", ".join(n[len(parent):] if parent and n.startswith(parent) else n for n in names)
+        yield line, text
         previous = line.copies[-1].name
-    return out
 
 
 def source_names(tree: Tree, node: Node, owner: Callable[[int], str]) -> list[str]:

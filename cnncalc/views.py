@@ -10,8 +10,11 @@ the sum of the copies, so every column still adds up to the totals.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from math import prod
+from typing import NamedTuple
 
 from .graphview import model_inputs, row_sources
 from .report import DTYPE_BYTES, Report, Row, Shape
@@ -20,120 +23,248 @@ ALL = None
 """``depth=ALL``: nothing folded."""
 
 
+class Sums(NamedTuple):
+    """The figures of the rows inside a block, as ``totals_of`` counts them: params of
+    every row, compute and outputs of the rows an output needs (the others' compute in
+    ``idle_*``)."""
+
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: int
+    flops: int
+    out_elements: int
+    used_layers: int
+    idle_macs: int
+    idle_flops: int
+
+
+def sums_of(rows: list[Row]) -> Sums:
+    params = trainable = buffers = macs = flops = elements = used = idle_macs = idle_flops = 0
+    for row in rows:
+        params += row.params
+        if row.trainable:
+            trainable += row.params
+        buffers += row.buffers
+        if row.used:
+            used += 1
+            macs += row.macs
+            flops += row.flops
+            elements += sum(map(prod, row.output_shapes or (row.output_shape,)))
+        else:
+            idle_macs += row.macs
+            idle_flops += row.flops
+    return Sums(params, trainable, buffers, macs, flops, elements, used, idle_macs, idle_flops)
+
+
 @dataclass(eq=False, slots=True)
 class Node:
-    """A leaf row or a block, with the subtotals of the rows inside.
+    """A block: the rows ``first`` to ``last`` (positions in ``rows``, inclusive) whose
+    names share its prefix. Its name is read from its first row's and its subtotals are
+    summed when first asked for: a model may have a block for every two rows, and most
+    blocks of a large table are never folded."""
 
-    ``first``/``last`` are positions in ``report.rows`` (0-based, inclusive)."""
-
-    name: str
-    short: str
     depth: int
     parent: Node | None
-    row: Row | None = None
+    rows: list[Row]
     first: int = 0
     last: int = 0
-    children: list[Node] = field(default_factory=list)
-    params: int = 0
-    trainable_params: int = 0
-    buffers: int = 0
-    macs: int = 0
-    flops: int = 0
-    out_elements: int = 0
-    layers: int = 0
-    used_layers: int = 0
-    idle_macs: int = 0  # of rows no output needs: not in ``macs``
-    idle_flops: int = 0
+    children: list[Member] = field(default_factory=list)
+    sums: Sums | None = None
+    row = None
+    is_block = True
+
+    @property
+    def name(self) -> str:
+        if self.depth < 0:
+            return ""
+        return ".".join(self.rows[self.first].name.split(".", self.depth + 1)[: self.depth + 1])
+
+    @property
+    def short(self) -> str:
+        if self.depth < 0:
+            return ""
+        return self.rows[self.first].name.split(".", self.depth + 1)[self.depth]
+
+    @property
+    def layers(self) -> int:
+        return self.last - self.first + 1
 
     @property
     def used(self) -> bool:
         """Whether any output needs something inside."""
         return self.used_layers > 0
 
-    @property
-    def is_block(self) -> bool:
-        return self.row is None
+    def subtotals(self) -> Sums:
+        if self.sums is None:
+            self.sums = sums_of(self.rows[self.first : self.last + 1])
+        return self.sums
+
+    params = property(lambda self: self.subtotals().params)
+    trainable_params = property(lambda self: self.subtotals().trainable_params)
+    buffers = property(lambda self: self.subtotals().buffers)
+    macs = property(lambda self: self.subtotals().macs)
+    flops = property(lambda self: self.subtotals().flops)
+    out_elements = property(lambda self: self.subtotals().out_elements)
+    used_layers = property(lambda self: self.subtotals().used_layers)
+    idle_macs = property(lambda self: self.subtotals().idle_macs)
+    idle_flops = property(lambda self: self.subtotals().idle_flops)
 
     def signature(self) -> tuple[object, ...]:
-        """What two copies must share to be shown as one ``×N`` row: for a leaf its type,
-        shapes, arguments' geometry and counts; for a block its children's short names and
-        signatures, in order."""
-        row = self.row
-        if row is not None:
-            return (row.type, row.input_shape, row.input_shapes, row.output_shape, row.params,
-                    row.trainable, row.buffers, row.macs, row.flops, row.window, row.used,
-                    row.shares, row.output_shapes)  # fmt: skip
+        """What two copies must share to be shown as one ``×N`` row: a block's children's
+        short names and signatures, in order."""
         return tuple((child.short, child.signature()) for child in self.children)
+
+
+@dataclass(eq=False, slots=True)
+class Leaf:
+    """A row in the tree. Its figures are the row's own, read from it: a model has a leaf
+    per row, so a leaf holds nothing else. It answers what a ``Node`` answers."""
+
+    depth: int
+    parent: Node
+    row: Row
+    first: int
+    children = ()
+    is_block = False
+    layers = 1
+
+    @property
+    def name(self) -> str:
+        return self.row.name
+
+    @property
+    def short(self) -> str:
+        return self.row.name.rpartition(".")[2]
+
+    @property
+    def last(self) -> int:
+        return self.first
+
+    @property
+    def used(self) -> bool:
+        return self.row.used
+
+    @property
+    def used_layers(self) -> int:
+        return int(self.row.used)
+
+    @property
+    def params(self) -> int:
+        return self.row.params
+
+    @property
+    def trainable_params(self) -> int:
+        return self.row.params if self.row.trainable else 0
+
+    @property
+    def buffers(self) -> int:
+        return self.row.buffers
+
+    @property
+    def macs(self) -> int:
+        return self.row.macs if self.row.used else 0
+
+    @property
+    def flops(self) -> int:
+        return self.row.flops if self.row.used else 0
+
+    @property
+    def idle_macs(self) -> int:
+        return 0 if self.row.used else self.row.macs
+
+    @property
+    def idle_flops(self) -> int:
+        return 0 if self.row.used else self.row.flops
+
+    @property
+    def out_elements(self) -> int:
+        row = self.row
+        return sum(map(prod, row.output_shapes or (row.output_shape,))) if row.used else 0
+
+    def signature(self) -> tuple[object, ...]:
+        """A leaf's type, shapes, arguments' geometry and counts."""
+        row = self.row
+        return (row.type, row.input_shape, row.input_shapes, row.output_shape, row.params,
+                row.trainable, row.buffers, row.macs, row.flops, row.window, row.used,
+                row.shares, row.output_shapes)  # fmt: skip
+
+
+Member = Node | Leaf
+"""What a block holds: blocks and leaves."""
 
 
 @dataclass(slots=True)
 class Tree:
     report: Report
     root: Node
-    sources: list[tuple[int | str, ...]]  # per row: positions of the rows read, or input names
+    sources: SourcePositions  # per row: positions of the rows read, or input names
     max_depth: int
-
-
-def numel(shape: Shape) -> int:
-    count = 1
-    for d in shape:
-        count *= d
-    return count
 
 
 def build_tree(report: Report) -> Tree:
     """One pass over the rows in order; a block is the run of consecutive rows under one
     dotted prefix (a prefix that comes back after other rows is a second node)."""
-    root = Node(name="", short="", depth=-1, parent=None)
+    rows = report.rows
+    root = Node(depth=-1, parent=None, rows=rows)
     stack = [root]
+    shorts = [""]  # the stack's short names
     deepest = 0
-    for position, row in enumerate(report.rows):
+    for position, row in enumerate(rows):
         segments = row.name.split(".")
         keep = 1
-        while keep < len(stack) and keep < len(segments) and stack[keep].short == segments[keep - 1]:
+        while keep < len(stack) and keep < len(segments) and shorts[keep] == segments[keep - 1]:
             keep += 1
-        del stack[keep:]
+        for node in stack[keep:]:
+            node.last = position - 1
+        del stack[keep:], shorts[keep:]
         for depth in range(keep - 1, len(segments) - 1):
-            parent = stack[-1]
-            block = Node(
-                name=".".join(segments[: depth + 1]), short=segments[depth], depth=depth,
-                parent=parent, first=position,
-            )  # fmt: skip
-            parent.children.append(block)
+            block = Node(depth=depth, parent=stack[-1], rows=rows, first=position)
+            stack[-1].children.append(block)
             stack.append(block)
-        leaf = Node(
-            name=row.name, short=segments[-1], depth=len(segments) - 1, parent=stack[-1],
-            row=row, first=position, last=position,
-        )  # fmt: skip
+            shorts.append(segments[depth])
+        leaf = Leaf(depth=len(segments) - 1, parent=stack[-1], row=row, first=position)
         stack[-1].children.append(leaf)
         deepest = max(deepest, leaf.depth)
-        # as ``totals_of`` counts: params of every row, compute and outputs of used ones
-        used = row.used
-        macs, flops = (row.macs, row.flops) if used else (0, 0)
-        idle_macs, idle_flops = row.macs - macs, row.flops - flops
-        elements = sum(map(numel, row.output_shapes or (row.output_shape,))) if used else 0
-        for node in (*stack, leaf):
-            node.last = position
-            node.params += row.params
-            node.trainable_params += row.params if row.trainable else 0
-            node.buffers += row.buffers
-            node.macs += macs
-            node.flops += flops
-            node.out_elements += elements
-            node.layers += 1
-            node.used_layers += used
-            node.idle_macs += idle_macs
-            node.idle_flops += idle_flops
+    for node in stack:
+        node.last = len(rows) - 1
     root.first, root.last = 0, len(report.rows) - 1
     return Tree(report, root, source_positions(report), deepest)
 
 
-def source_positions(report: Report) -> list[tuple[int | str, ...]]:
+class SourcePositions:
+    """Each row's sources as positions of earlier rows, or names (a model input's): a
+    tuple per row, given out on demand from two flat arrays of integers (a name is stored
+    as −1 − its index in ``names``), since a large model has hundreds of thousands."""
+
+    __slots__ = ("starts", "values", "names")
+
+    def __init__(self) -> None:
+        self.starts, self.values = array("q", [0]), array("q")
+        self.names: list[str] = []
+
+    def append(self, sources: list[int | str]) -> None:
+        for source in sources:
+            if isinstance(source, str):
+                self.names.append(source)
+                source = -len(self.names)
+            self.values.append(source)
+        self.starts.append(len(self.values))
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, position: int) -> tuple[int | str, ...]:
+        values = self.values[self.starts[position] : self.starts[position + 1]]
+        return tuple(v if v >= 0 else self.names[-1 - v] for v in values)
+
+
+def source_positions(report: Report) -> SourcePositions:
     """Each row's sources as positions of earlier rows (the latest row of that name), or
     the name of a model input. ``NAME.i`` (an output of a split) resolves to ``NAME``."""
     inputs = {name for name, _ in model_inputs(report)}
     seen: dict[str, int] = {}
-    out: list[tuple[int | str, ...]] = []
+    out = SourcePositions()
     for position, (row, names) in enumerate(zip(report.rows, row_sources(report))):
         resolved: list[int | str] = []
         for name in names:
@@ -142,25 +273,25 @@ def source_positions(report: Report) -> list[tuple[int | str, ...]]:
                 head, _, tail = name.rpartition(".")
                 found = seen.get(head) if tail.isdigit() else None
             resolved.append(name if found is None else found)
-        out.append(tuple(resolved))
+        out.append(resolved)
         seen[row.name] = position
     return out
 
 
 # ---- folding ------------------------------------------------------------------------------
-def folded(node: Node, depth: int | None) -> bool:
+def folded(node: Member, depth: int | None) -> bool:
     """Whether a block is shown as one row at ``depth``."""
     return node.is_block and depth is not None and node.depth >= depth
 
 
-def visible(tree: Tree, depth: int | None) -> list[Node]:
+def visible(tree: Tree, depth: int | None) -> list[Member]:
     """The rows at ``depth`` in execution order: leaves at or above it and the blocks at it,
     folded. Their figures add up to the totals."""
-    out: list[Node] = []
+    out: list[Member] = []
 
     def walk(node: Node) -> None:
         for child in node.children:
-            if child.is_block and not folded(child, depth):
+            if isinstance(child, Node) and not folded(child, depth):
                 walk(child)
             else:
                 out.append(child)
@@ -169,7 +300,7 @@ def visible(tree: Tree, depth: int | None) -> list[Node]:
     return out
 
 
-def external_sources(tree: Tree, node: Node) -> list[int | str]:
+def external_sources(tree: Tree, node: Member) -> list[int | str]:
     """The tensors a node reads from outside itself, in order of first use, without
     repeats: positions of rows, or model input names."""
     found: list[int | str] = []
@@ -181,7 +312,7 @@ def external_sources(tree: Tree, node: Node) -> list[int | str]:
     return found
 
 
-def input_shapes(tree: Tree, node: Node) -> list[Shape]:
+def input_shapes(tree: Tree, node: Member) -> list[Shape]:
     """The shapes of the tensors a node reads from outside."""
     shapes = dict(model_inputs(tree.report))
     rows = tree.report.rows
@@ -191,15 +322,15 @@ def input_shapes(tree: Tree, node: Node) -> list[Shape]:
     ]
 
 
-def output_shape(tree: Tree, node: Node) -> Shape:
+def output_shape(tree: Tree, node: Member) -> Shape:
     return tree.report.rows[node.last].output_shape
 
 
-def param_bytes(tree: Tree, node: Node) -> int:
+def param_bytes(tree: Tree, node: Member) -> int:
     return node.params * DTYPE_BYTES[tree.report.dtype]
 
 
-def activation_bytes(tree: Tree, node: Node) -> int:
+def activation_bytes(tree: Tree, node: Member) -> int:
     """The outputs of every used row inside (each piece of a split), as
     ``totals.activation_bytes`` counts them (which adds the model inputs once)."""
     return node.out_elements * DTYPE_BYTES[tree.report.dtype]
@@ -211,12 +342,12 @@ class Line:
     """One line of a tree table: a leaf, a folded block or an open block's header.
     ``copies`` holds more than one node where identical consecutive copies are shown once."""
 
-    copies: list[Node]
+    copies: list[Member]
     open: bool
     prefix: str = ""
 
     @property
-    def node(self) -> Node:
+    def node(self) -> Member:
         return self.copies[0]
 
     @property
@@ -233,7 +364,7 @@ class Line:
         return sum(getattr(c, what) for c in self.copies)
 
 
-def groups(children: list[Node], depth: int | None, repeats: bool) -> Iterator[Line]:
+def groups(children: list[Member], depth: int | None, repeats: bool) -> Iterator[Line]:
     """Children as lines: a closed row (leaf or folded block) joins the line before it when
     both have integer names, the previous copy's number plus one, and equal signatures."""
     current: Line | None = None
@@ -255,26 +386,30 @@ def groups(children: list[Node], depth: int | None, repeats: bool) -> Iterator[L
 
 
 def tree_lines(tree: Tree, depth: int | None, repeats: bool = True) -> list[Line]:
-    """Every line of the tree table at ``depth``, with the drawing of the nesting in
-    ``prefix``: top-level rows bare, children under ``├─``/``└─``, with ``│`` continuing
-    the lines of ancestors that have more children below."""
-    out: list[Line] = []
+    """Every line of the tree table at ``depth`` (see ``iter_tree_lines``)."""
+    return list(iter_tree_lines(tree, depth, repeats))
 
-    def walk(node: Node, lead: str) -> None:
-        lines = list(groups(node.children, depth, repeats))
-        for i, line in enumerate(lines):
-            last = i == len(lines) - 1
-            if node is tree.root:
-                line.prefix, inner = "", ""
-            else:
-                line.prefix = lead + ("└─ " if last else "├─ ")
-                inner = lead + ("   " if last else "│  ")
-            out.append(line)
+
+def iter_tree_lines(tree: Tree, depth: int | None, repeats: bool = True) -> Iterator[Line]:
+    """The lines of the tree table at ``depth`` in order, made as they are read (a large
+    model's lines need not all be held), with the drawing of the nesting in ``prefix``:
+    top-level rows bare, children under ``├─``/``└─``, with ``│`` continuing the lines of
+    ancestors that have more children below."""
+
+    def walk(node: Node, lead: str) -> Iterator[Line]:
+        top = node is tree.root
+        middle, end = ("", "") if top else (lead + "├─ ", lead + "└─ ")  # shared by the siblings
+        lines = groups(node.children, depth, repeats)
+        line = next(lines, None)
+        while line is not None:
+            after = next(lines, None)
+            line.prefix = middle if after is not None else end
+            yield line
             if line.open:
-                walk(line.node, inner)
+                yield from walk(line.node, "" if top else lead + ("│  " if after is not None else "   "))  # type: ignore[arg-type]
+            line = after
 
-    walk(tree.root, "")
-    return out
+    return walk(tree.root, "")
 
 
 def closed_lines(tree: Tree, depth: int | None, repeats: bool = True) -> list[Line]:
@@ -288,8 +423,7 @@ def depth_for(tree: Tree, fits: int, count_open: bool = True) -> int | None:
     fits; depth 0 where nothing does). ``count_open`` counts open headers as lines, as a
     table has them; a picture draws them as frames, not boxes."""
     for depth in (ALL, *range(tree.max_depth - 1, -1, -1)):
-        lines = tree_lines(tree, depth)
-        count = len(lines) if count_open else sum(1 for line in lines if not line.open)
+        count = sum(1 for line in iter_tree_lines(tree, depth) if count_open or not line.open)
         if count <= fits:
             return depth
     return 0

@@ -547,6 +547,28 @@ def test_share_errors(tmp_path, entry: str, message: str) -> None:
     assert error_of(path).replace(path, "model.yaml") == message
 
 
+def test_share_of_one_copy_of_a_repeat_applies_that_copy_once(tmp_path) -> None:
+    path = write(tmp_path, """
+        input: [4, 8, 8]
+        layers:
+          - name: block
+            repeat: 3
+            sequential:
+              - conv2d: {out_channels: 4, kernel_size: 3, padding: 1}
+              - relu
+          - share: block.1
+          - share: block
+    """)
+    rows = report_of(path).rows
+    conv = 4 * 64 * 4 * 9
+    assert [(r.name, r.shares, r.params, r.macs) for r in rows[6:]] == [
+        ("share2.0", "block.1.0", 0, conv), ("share2.1", "block.1.1", 0, 0),
+        ("share3.0.0", "block.0.0", 0, conv), ("share3.0.1", "block.0.1", 0, 0),
+        ("share3.1.0", "block.1.0", 0, conv), ("share3.1.1", "block.1.1", 0, 0),
+        ("share3.2.0", "block.2.0", 0, conv), ("share3.2.1", "block.2.1", 0, 0),
+    ]  # fmt: skip
+
+
 def test_share_beside_the_same_layer_is_a_shared_use(tmp_path) -> None:
     path = write(tmp_path, """
         input: [4, 8, 8]

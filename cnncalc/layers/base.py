@@ -339,6 +339,25 @@ class LayerType:
             raise self.fail(f"{self.inferred} {given} but the input has {actual} {what}")
 
 
+class WeightedLayer(LayerType):
+    """A layer that multiplies its input by a weight and may add a bias of
+    ``bias_count()`` values (convolutions, linear)."""
+
+    def bias_count(self) -> int:
+        raise NotImplementedError
+
+    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
+        bias = self.bias_count()
+        weight = self.params(shape) - bias
+        return (weight, bias) if bias else (weight,)
+
+    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
+        """Twice the forward multiply-adds for each gradient computed, the input's and the
+        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
+        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
+        return matmul + (numel(out) if param_grad and self.bias_count() else 0)
+
+
 def variants(
     base: type[LayerType], name: str, aliases: tuple[str, ...] = (), **attributes: Any
 ) -> list[type[LayerType]]:

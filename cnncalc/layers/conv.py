@@ -12,7 +12,18 @@ from math import prod
 from typing import Any
 
 from .. import arithmetic
-from .base import LayerType, SaveContext, Saved, Shape, Window, dims, numel, show_shape, variants
+from .base import (
+    LayerType,
+    SaveContext,
+    Saved,
+    Shape,
+    WeightedLayer,
+    Window,
+    dims,
+    numel,
+    show_shape,
+    variants,
+)
 from .fields import Bool, Choice, Int, Ints, OptionalInt, Padding
 
 KERAS_CONV_KEYWORDS = {
@@ -30,7 +41,7 @@ def check_groups(layer: LayerType, channels: int, out_channels: int, groups: int
         raise layer.fail(f"out_channels {out_channels} is not divisible by groups {groups}")
 
 
-class ConvNd(LayerType):
+class ConvNd(WeightedLayer):
     """``torch.nn.Conv{1,2,3}d``: padding int, per-dimension list, valid, same or full."""
 
     nd: int
@@ -149,16 +160,8 @@ class ConvNd(LayerType):
             return None
         return shape[0] * shape[1] * prod(n + lo + hi for n, lo, hi in zip(shape[2:], left, right))
 
-    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
-        bias = self.args.out_channels if self.args.bias else 0
-        weight = self.params(shape) - bias
-        return (weight, bias) if bias else (weight,)
-
-    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
-        """Twice the forward multiply-adds for each gradient computed, the input's and the
-        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
-        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
-        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+    def bias_count(self) -> int:
+        return self.args.out_channels if self.args.bias else 0
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """The input, or the padded copy where one is made (reflect and replicate padding
@@ -197,7 +200,7 @@ class ConvNd(LayerType):
         return nn.Sequential(explicit_pad(left, right, a.padding_mode), conv)
 
 
-class ConvTransposeNd(LayerType):
+class ConvTransposeNd(WeightedLayer):
     """``torch.nn.ConvTranspose{1,2,3}d``. ``output_padding`` must stay below stride or
     dilation; PyTorch accepts no padding strings and no padding_mode but zeros here."""
 
@@ -271,16 +274,8 @@ class ConvTransposeNd(LayerType):
         a = self.args
         return Window(a.kernel_size, a.stride, a.padding, a.padding, a.dilation)
 
-    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
-        bias = self.args.out_channels if self.args.bias else 0
-        weight = self.params(shape) - bias
-        return (weight, bias) if bias else (weight,)
-
-    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
-        """Twice the forward multiply-adds for each gradient computed, the input's and the
-        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
-        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
-        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+    def bias_count(self) -> int:
+        return self.args.out_channels if self.args.bias else 0
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """The input; under autocast the lower-precision copies of the input and weight."""

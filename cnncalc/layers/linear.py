@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import FlatShape, LayerType, SaveContext, Saved, Shape, numel, show_shape
+from .base import FlatShape, LayerType, SaveContext, Saved, Shape, WeightedLayer, numel, show_shape
 from .fields import Bool, Int, OptionalInt
 from .strides import view_strides
 
 
-class Linear(LayerType):
+class Linear(WeightedLayer):
     """``torch.nn.Linear``; in_features is inferred from the last dimension."""
 
     type_name = "linear"
@@ -48,16 +48,8 @@ class Linear(LayerType):
     def flops(self, shape: Shape, out: Shape) -> int:
         return 2 * self.macs(shape, out) + (numel(out) if self.args.bias else 0)
 
-    def param_tensors(self, shape: Shape) -> tuple[int, ...]:
-        bias = self.args.out_features if self.args.bias else 0
-        weight = self.params(shape) - bias
-        return (weight, bias) if bias else (weight,)
-
-    def backward_flops(self, shape: Shape, out: Shape, input_grad: bool, param_grad: bool) -> int:
-        """Twice the forward multiply-adds for each gradient computed, the input's and the
-        weight's (2·MACs each), plus one FLOP per output element for the bias gradient."""
-        matmul = 2 * self.macs(shape, out) * (int(input_grad) + int(param_grad))
-        return matmul + (numel(out) if param_grad and self.args.bias else 0)
+    def bias_count(self) -> int:
+        return self.args.out_features if self.args.bias else 0
 
     def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
         """A matrix product saves each factor only for the other's gradient: the input

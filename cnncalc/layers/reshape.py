@@ -64,7 +64,22 @@ def resolve_minus_one(
     return wanted
 
 
-class Flatten(LayerType):
+class ViewLayer(LayerType):
+    """A layer PyTorch computes as a view of its input: nothing saved, the output shares
+    the input's storage, with the strides ``view_strides`` gives (a reshape's where
+    PyTorch can make one; a permuted input usually copies)."""
+
+    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
+        return NOTHING
+
+    def aliases_input(self, training: bool = True) -> bool:
+        return True
+
+    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
+        return strides_of_view(shape, strides, out)
+
+
+class Flatten(ViewLayer):
     """``torch.nn.Flatten(start_dim=1, end_dim=-1)``: dims start..end become their product."""
 
     type_name = "flatten"
@@ -85,24 +100,13 @@ class Flatten(LayerType):
         out = (*shape[:start], prod(merged), *shape[end + 1 :])
         return FlatShape(out, merged) if end == rank - 1 else out
 
-    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """A view: nothing saved, the output shares the input's storage."""
-        return NOTHING
-
-    def aliases_input(self, training: bool = True) -> bool:
-        return True
-
-    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
-        """A view where PyTorch can make one; a permuted input usually copies."""
-        return strides_of_view(shape, strides, out)
-
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
         return nn.Flatten(self.args.start_dim, self.args.end_dim)
 
 
-class Unflatten(LayerType):
+class Unflatten(ViewLayer):
     """``torch.nn.Unflatten(dim, unflattened_size)``; one size may be -1."""
 
     type_name = "unflatten"
@@ -116,24 +120,13 @@ class Unflatten(LayerType):
         sizes = resolve_minus_one(self, self.args.unflattened_size, shape[dim], str(shape[dim]))
         return (*shape[:dim], *sizes, *shape[dim + 1 :])
 
-    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """A view: nothing saved, the output shares the input's storage."""
-        return NOTHING
-
-    def aliases_input(self, training: bool = True) -> bool:
-        return True
-
-    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
-        """A view where PyTorch can make one; a permuted input usually copies."""
-        return strides_of_view(shape, strides, out)
-
     def to_torch(self, shape: Shape) -> Any:
         from torch import nn
 
         return nn.Unflatten(self.args.dim, self.args.unflattened_size)
 
 
-class Reshape(LayerType):
+class Reshape(ViewLayer):
     """Keras's ``Reshape(target_shape)``: a new per-sample shape, the batch kept; one size
     may be -1. ``- reshape: [16, 4, 4]`` and ``reshape(16, 4, 4)`` both mean shape (16, 4, 4)."""
 
@@ -148,17 +141,6 @@ class Reshape(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         source = "×".join(map(str, shape[1:])) or "1"
         return (shape[0], *resolve_minus_one(self, self.args.shape, prod(shape[1:]), source))
-
-    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """A view: nothing saved, the output shares the input's storage."""
-        return NOTHING
-
-    def aliases_input(self, training: bool = True) -> bool:
-        return True
-
-    def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
-        """A view where PyTorch can make one; a permuted input usually copies."""
-        return strides_of_view(shape, strides, out)
 
     def to_torch(self, shape: Shape) -> Any:
         from .torch_modules import Reshape as ReshapeModule
@@ -446,7 +428,7 @@ class KerasUpSamplingNd(LayerType):
         )
 
 
-class Permute(LayerType):
+class Permute(ViewLayer):
     """``x.permute(*dims)``: output dim i is input dim ``dims[i]``. ``dims`` names every
     dimension, the batch included (``permute(0, 2, 3, 1)`` makes (N, C, H, W) channels-last);
     negative dims count from the end, as in PyTorch.
@@ -490,13 +472,6 @@ class Permute(LayerType):
     def output_shape(self, shape: Shape) -> Shape:
         return tuple(shape[d] for d in self.order(shape))
 
-    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """A view: nothing saved, the output shares the input's storage."""
-        return NOTHING
-
-    def aliases_input(self, training: bool = True) -> bool:
-        return True
-
     def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
         return tuple(strides[d] for d in self.order(shape))
 
@@ -506,7 +481,7 @@ class Permute(LayerType):
         return PermuteModule(tuple(self.args.dims))
 
 
-class Transpose(LayerType):
+class Transpose(ViewLayer):
     """``x.transpose(dim0, dim1)``: the two dimensions swap; negative dims count from the
     end, as in PyTorch.
 
@@ -532,13 +507,6 @@ class Transpose(LayerType):
         out = list(shape)
         out[first], out[second] = shape[second], shape[first]
         return tuple(out)
-
-    def saved_bytes(self, shape: Shape, out: Shape, ctx: SaveContext) -> Saved:
-        """A view: nothing saved, the output shares the input's storage."""
-        return NOTHING
-
-    def aliases_input(self, training: bool = True) -> bool:
-        return True
 
     def view_strides(self, shape: Shape, strides: tuple[int, ...], out: Shape) -> tuple[int, ...] | None:
         rank = len(shape)
