@@ -2,8 +2,8 @@
 lanes (left to right), edges routed through the gaps between them.
 
 - Rank: an input is rank 0; a box is one rank below the lowest of the boxes it reads.
-- Lane: a box takes its first source's lane when it is that source's first consumer, the
-  next lane to the right otherwise (a branch), moving further right while the lane is
+- Lane: a box takes the lane of the first of its sources it is the first consumer of, the
+  next lane right of its first source otherwise (a branch), moving further right while the lane is
   taken at its rank. A box's width is its lane's, so no two boxes overlap.
 - Edges: an edge from one rank to the next runs down into the gap below its source, along
   a horizontal track there, and down into its target. A longer edge (a skip) leaves
@@ -246,7 +246,10 @@ def place(boxes: list[Box], chains: list[list[int]]) -> int:
             next_input_lane += 1
         else:
             box.rank = 1 + max(boxes[s].rank for s in box.sources)
-            first = box.sources[0]
+            # the column continues from the first source this box is the first reader of
+            # (a U-Net's concat sits under its upsampling, the copy across arriving as a skip)
+            fresh = [s for s in box.sources if s not in continued]
+            first = fresh[0] if fresh else box.sources[0]
             if first in continued:
                 preferred = boxes[first].lane + 1
             else:
@@ -258,7 +261,7 @@ def place(boxes: list[Box], chains: list[list[int]]) -> int:
         lane = max(preferred, low_lane)
         rank = max(box.rank, low_rank)
         opening = chain[keep:]
-        branch = bool(box.sources) and preferred != boxes[box.sources[0]].lane
+        branch = bool(box.sources) and preferred != boxes[first].lane
         while True:
             grow(lane)
             at = max(rank, floor[lane])
@@ -307,62 +310,205 @@ class Tracks:
     def __init__(self) -> None:
         self.held: list[tuple[list[float], list[float]]] = []  # per track: starts, ends
 
-    def take(self, start: float, end: float) -> int:
+    def take(self, start: float, end: float, lowest: int = 0) -> int:
+        """The first track from ``lowest`` on where [start, end] is free."""
         lo, hi = min(start, end), max(start, end)
-        for t, (starts, ends) in enumerate(self.held):
+        for t in range(lowest, len(self.held)):
+            starts, ends = self.held[t]
             at = bisect.bisect_left(starts, lo)
             if (at == 0 or ends[at - 1] < lo) and (at == len(starts) or starts[at] > hi):
                 starts.insert(at, lo)
                 ends.insert(at, hi)
                 return t
+        while len(self.held) < lowest:
+            self.held.append(([], []))
         self.held.append(([lo], [hi]))
         return len(self.held) - 1
 
 
+ORDERED_GAP = 48
+"""A rank gap with at most this many horizontal runs gets them in crossing-free order
+(quadratic in the runs); a fuller one is first-fit in edge order."""
+
+
+def run_order(runs: list[tuple[float, float]]) -> tuple[list[int], list[list[int]]]:
+    """An order of a rank gap's horizontal runs, top track first, and for each run the runs
+    that must lie above it. A run (up, down) meets the edge above the gap at ``up`` and
+    continues below it at ``down``. Where another run's ``down`` lies inside a run's span,
+    that run must lie above it (or it crosses the other's way down); where another's
+    ``up`` lies inside, below it. A cycle of such demands (a crossing no order avoids) is
+    broken at the run with the fewest unmet demands."""
+    n = len(runs)
+    above: list[list[int]] = [[] for _ in range(n)]
+    for i, (up, down) in enumerate(runs):
+        lo, hi = min(up, down), max(up, down)
+        for j, (other_up, other_down) in enumerate(runs):
+            if i == j:
+                continue
+            if lo < other_down < hi:
+                above[j].append(i)
+            if lo < other_up < hi:
+                above[i].append(j)
+    waiting = [len(set(a)) for a in above]
+    below: list[list[int]] = [[] for _ in range(n)]
+    for j, a in enumerate(above):
+        for i in set(a):
+            below[i].append(j)
+    order: list[int] = []
+    done = [False] * n
+    ready = [i for i in range(n) if waiting[i] == 0]
+    while len(order) < n:
+        if not ready:  # a cycle: break it where least is unmet
+            ready = [min((i for i in range(n) if not done[i]), key=lambda i: (waiting[i], i))]
+        i = ready.pop(0)
+        if done[i]:
+            continue
+        done[i] = True
+        order.append(i)
+        for j in below[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0 and not done[j]:
+                ready.append(j)
+    return order, above
+
+
+@dataclass(slots=True)
+class Skip:
+    """A skip while its lane gap is chosen: the rank gaps its vertical run spans."""
+
+    route: Route
+    start: float  # where it leaves its source and enters its target, in lane units
+    end: float
+    channel: int = -1
+
+
+def channel_options(lo: int, hi: int) -> list[int]:
+    """The lane gaps a skip between lanes lo and hi may run in, the usual one first: right
+    of a lane for a skip within it, the gap after the left lane for one across lanes."""
+    if lo == hi:
+        return [hi + 1, lo]
+    return [lo + 1, *range(lo + 2, hi + 1), hi + 1, lo]
+
+
+def channel_cost(skip: Skip, channel: int, near: list[Skip]) -> int:
+    """Crossings a skip would make in ``channel`` with the skips already placed that share
+    some of its rank gaps: two verticals in one gap whose spans overlap without nesting,
+    and a horizontal run across another's vertical."""
+    r = skip.route
+    b, a = r.below, r.above
+    cost = 0
+    for other in near:
+        o = other.route
+        ob, oa = o.below, o.above
+        if other.channel == channel:
+            if (ob < b < oa < a) or (b < ob < a < oa):
+                cost += 1
+            continue
+        x = other.channel
+        for gap, at in ((b, skip.start), (a, skip.end)):  # this one's runs across that vertical
+            if ob < gap < oa and min(at, channel) < x < max(at, channel):
+                cost += 1
+        for gap, at in ((ob, other.start), (oa, other.end)):  # that one's runs across this
+            if b < gap < a and min(at, x) < channel < max(at, x):
+                cost += 1
+    return cost
+
+
+def choose_channels(skips: list[Skip]) -> None:
+    """Each skip's lane gap, shortest skips first: the usual gap unless another of its
+    options makes fewer crossings with the skips placed so far."""
+    passing: dict[int, list[Skip]] = {}
+    for skip in sorted(skips, key=lambda k: (k.route.above - k.route.below, k.route.below)):
+        r = skip.route
+        seen: set[int] = set()
+        near: list[Skip] = []
+        for gap in range(r.below, r.above + 1):
+            for other in passing.get(gap, ()):
+                if id(other) not in seen:
+                    seen.add(id(other))
+                    near.append(other)
+        lo, hi = sorted((int(skip.start), int(skip.end)))
+        options = channel_options(lo, hi)
+        costs = [channel_cost(skip, c, near) for c in options]
+        skip.channel = options[costs.index(min(costs))]
+        r.channel = skip.channel
+        for gap in range(r.below, r.above + 1):
+            passing.setdefault(gap, []).append(skip)
+
+
 def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, Tracks]]:
     """Every edge's gaps and tracks, in lane units for horizontal extents (a lane's centre
-    is lane + 0.5, the gap left of lane c is at c)."""
+    is lane + 0.5, the gap left of lane c is at c).
+
+    First the skips' lane gaps and tracks (nested skips outside the shorter ones); then each
+    box's entry points, ordered by where its edges come from, so they do not cross on the
+    way in; then each rank gap's horizontal runs in an order that keeps them off each
+    other's ways up and down."""
     rank_gaps: dict[int, Tracks] = {}
     lane_gaps: dict[int, Tracks] = {}
-    taken: dict[tuple[int, int], bool] = {}
-    for box in boxes:
-        taken[(box.rank, box.lane)] = True
+    taken: set[tuple[int, int]] = {(box.rank, box.lane) for box in boxes}
     out: list[Route] = []
-    skips: list[Route] = []
+    skips: list[Skip] = []
     for t, box in enumerate(boxes):
-        n = len(box.sources)
-        for k, s in enumerate(box.sources):
+        for s in box.sources:
             src = boxes[s]
-            entry = (k + 1) / (n + 1)
-            route = Route(s, t, src.rank, entry=entry)
+            route = Route(s, t, src.rank)
             straight_column = src.lane == box.lane and all(
-                not taken.get((r, box.lane)) for r in range(src.rank + 1, box.rank)
+                (r, box.lane) not in taken for r in range(src.rank + 1, box.rank)
             )
-            if box.rank == src.rank + 1 or straight_column:
-                if not (src.lane == box.lane and n == 1):
-                    route.below_track = rank_gaps.setdefault(src.rank, Tracks()).take(
-                        src.lane + 0.5, box.lane + entry
-                    )
-                elif box.rank > src.rank + 1:
-                    route.below = -1  # a straight line down an empty column
-                out.append(route)
-                continue
-            lo, hi = sorted((src.lane, box.lane))
-            route.channel = hi + 1 if lo == hi else lo + 1
-            skips.append(route)
-            route.below_track = rank_gaps.setdefault(src.rank, Tracks()).take(
-                src.lane + 0.5, route.channel
-            )
-            route.above = box.rank - 1
-            route.above_track = rank_gaps.setdefault(route.above, Tracks()).take(
-                route.channel, box.lane + entry
-            )
+            if box.rank != src.rank + 1 and not straight_column:
+                route.above = box.rank - 1
+                skips.append(Skip(route, src.lane + 0.5, box.lane + 0.5))
             out.append(route)
-    # the shortest skips nearest the boxes, so nested skips do not cross
-    for route in sorted(skips, key=lambda r: (r.above - r.below, r.below)):
-        route.channel_track = lane_gaps.setdefault(route.channel, Tracks()).take(
-            route.below, route.above + 1
-        )
+    choose_channels(skips)
+    for skip in sorted(skips, key=lambda k: (k.route.above - k.route.below, k.route.below)):
+        r = skip.route
+        r.channel_track = lane_gaps.setdefault(r.channel, Tracks()).take(r.below, r.above + 1)
+
+    def channel_x(route: Route) -> float:  # in lane units, tracks left to right in the gap
+        return route.channel - 0.2 + 0.001 * route.channel_track
+
+    incoming: dict[int, list[Route]] = {}
+    for route in out:
+        incoming.setdefault(route.target, []).append(route)
+    for t, ins in incoming.items():
+        def approach(route: Route) -> float:
+            return channel_x(route) if route.channel >= 0 else boxes[route.source].lane + 0.5
+
+        ordered = sorted(ins, key=approach)
+        for k, route in enumerate(ordered):
+            route.entry = (k + 1) / (len(ins) + 1)
+
+    def entry_x(route: Route) -> float:
+        box = boxes[route.target]
+        return box.lane + 0.1 + 0.8 * route.entry
+
+    runs: dict[int, list[tuple[Route, str, float, float]]] = {}  # per rank gap
+    for route in out:
+        src, box = boxes[route.source], boxes[route.target]
+        if route.channel >= 0:
+            runs.setdefault(route.below, []).append((route, "below", src.lane + 0.5, channel_x(route)))
+            runs.setdefault(route.above, []).append((route, "above", channel_x(route), entry_x(route)))
+        elif src.lane == box.lane and len(box.sources) == 1:
+            if box.rank > src.rank + 1:
+                route.below = -1  # a straight line down an empty column
+        else:
+            runs.setdefault(route.below, []).append((route, "below", src.lane + 0.5, entry_x(route)))
+    for gap, held in runs.items():
+        tracks = rank_gaps.setdefault(gap, Tracks())
+        if len(held) > ORDERED_GAP:
+            order, above = list(range(len(held))), [[] for _ in held]
+        else:
+            order, above = run_order([(up, down) for _, _, up, down in held])
+        track = [0] * len(held)
+        for i in order:
+            route, which, up, down = held[i]
+            lowest = 1 + max((track[j] for j in above[i]), default=-1)
+            track[i] = tracks.take(up, down, lowest)
+            if which == "below":
+                route.below_track = track[i]
+            else:
+                route.above_track = track[i]
     return out, rank_gaps, lane_gaps
 
 
