@@ -267,7 +267,7 @@ def place(boxes: list[Box], chains: list[list[int]]) -> int:
             at = max(rank, floor[lane])
             if opening:  # a new frame: below everything at this lane and to its right
                 need = max([at, *(d + 1 for d in deepest[lane:])])
-                if branch and need > rank:  # a branch's frame moves right rather than down
+                if box.sources and need > rank:  # a frame moves right rather than down
                     lane += 1
                     continue
                 at = need
