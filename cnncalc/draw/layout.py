@@ -61,12 +61,15 @@ class Box:
     h: float = 0
     consumers: int = 0
     inputs_drawn: int = 0  # in-edges placed so far, to spread their entry points
+    shares: str | None = None  # a shared use: the row (or block) whose weights it applies
+    unused: bool = False  # no model output needs it
 
 
 @dataclass(slots=True)
 class Edge:
     points: list[tuple[float, float]]
     skip: bool  # routed through a gap between lanes
+    unused: bool = False  # from a row no output needs
 
 
 @dataclass(slots=True)
@@ -130,7 +133,48 @@ def arguments(line: Line, tree: Tree) -> str:
     return " ".join(parts)
 
 
-def row_box(line: Line, tree: Tree) -> Box:
+def common_block(names: list[str]) -> str:
+    """The longest dotted prefix of every name (a name itself where there is one)."""
+    parts = names[0].split(".")
+    for name in names[1:]:
+        other = name.split(".")
+        keep = 0
+        while keep < min(len(parts), len(other)) and parts[keep] == other[keep]:
+            keep += 1
+        parts = parts[:keep]
+    return ".".join(parts)
+
+
+def shared_with(line: Line, tree: Tree) -> str | None:
+    """What a box's weights are, where every row in it is a shared use (``share:``): the
+    row it shares, or for a block the longest dotted prefix of the rows its rows share
+    (``tower`` for a second use of a tower); None where some row has weights of its own."""
+    rows = tree.report.rows
+    shared = [rows[i].shares for copy in line.copies for i in range(copy.first, copy.last + 1)]
+    if any(name is None for name in shared):
+        return None
+    return common_block(shared) or "earlier rows"  # type: ignore[arg-type]
+
+
+def mark_lines(line: Line, shares: str | None, unused: bool) -> list[tuple[str, str]]:
+    """The marks a box carries: what it shares, and whether no output needs it (or how
+    many of a block's layers none needs)."""
+    marks: list[tuple[str, str]] = []
+    if shares is not None:
+        marks.append(("mark shared", f"shares {shares}"))
+    if unused:
+        marks.append(("mark unused", "unused: no output"))
+    else:
+        idle = line.total("layers") - line.total("used_layers")
+        if idle:
+            marks.append(("mark unused", f"{idle} of {line.total('layers')} layers unused"))
+    return marks
+
+
+def row_box(line: Line, tree: Tree, weights: dict[str, int] | None = None) -> Box:
+    """A row's box. A shared use of rows with params shows ``params shared`` (they count
+    at the rows it shares; ``weights`` holds each row's params by name); an unused row's
+    MACs are in parentheses, as the tables show what no total counts."""
     node: Node = line.node
     count = len(line.copies)
     kind = "block" if node.is_block else node.row.type  # type: ignore[union-attr]
@@ -138,14 +182,25 @@ def row_box(line: Line, tree: Tree) -> Box:
     name = names[0] if count == 1 else f"{names[0]} … {names[-1]}"
     head = kind + (f"  ×{count}" if count > 1 else "")
     params, macs = line.total("params"), line.total("macs")
-    figures = f"params {human(params)}" + (f" · MACs {human(macs)}" if macs else "")
+    shares = shared_with(line, tree)
+    unused = line.total("used_layers") == 0
+    idle = line.total("idle_macs")
+    counted = human(params)
+    if shares is not None and weights is not None:
+        rows = tree.report.rows
+        reused = sum(weights.get(rows[i].shares or "", 0) for c in line.copies for i in range(c.first, c.last + 1))
+        counted = "shared" if reused else counted
+    figures = f"params {counted}" + (f" · MACs {human(macs)}" if macs else "")
+    if unused and idle:
+        figures += f" · MACs ({human(idle)})"
     texts = [("type", head), ("name", name)]
     args = arguments(line, tree)
     if args:
         texts.append(("args", args))
     texts.append(("figures", figures))
+    texts += mark_lines(line, shares, unused)
     shape = shape_text(tree.report.rows[line.copies[-1].last].output_shape)
-    return Box("row", texts, names, [], shape, macs=macs, line=line)
+    return Box("row", texts, names, [], shape, macs=macs, line=line, shares=shares, unused=unused)
 
 
 def make_boxes(tree: Tree, depth: int | None) -> list[Box]:
@@ -158,9 +213,10 @@ def make_boxes(tree: Tree, depth: int | None) -> list[Box]:
         texts = [("type", "input")] + ([("name", name)] if name != INPUT else [])
         boxes.append(Box("input", texts + [("figures", shape_text(shape))], [], [], shape_text(shape)))
     owner = [0] * len(report.rows)
+    weights = {row.name: row.params for row in report.rows} if any(r.shares for r in report.rows) else None
     for line in closed_lines(tree, depth):
         index = len(boxes)
-        box = row_box(line, tree)
+        box = row_box(line, tree, weights)
         for copy in line.copies:
             for position in range(copy.first, copy.last + 1):
                 owner[position] = index
@@ -446,7 +502,8 @@ def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, 
     other's ways up and down."""
     rank_gaps: dict[int, Tracks] = {}
     lane_gaps: dict[int, Tracks] = {}
-    taken: set[tuple[int, int]] = {(box.rank, box.lane) for box in boxes}
+    at_rank_lane = {(box.rank, box.lane): i for i, box in enumerate(boxes)}
+    taken = at_rank_lane.keys()
     out: list[Route] = []
     skips: list[Skip] = []
     for t, box in enumerate(boxes):
@@ -476,8 +533,18 @@ def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, 
             return channel_x(route) if route.channel >= 0 else boxes[route.source].lane + 0.5
 
         ordered = sorted(ins, key=approach)
+        n = len(ins)
+        spots = [(k + 1) / (n + 1) for k in range(n)]
+        box = boxes[t]
+        over = at_rank_lane.get((box.rank - 1, box.lane))
+        if over is not None and boxes[over].consumers and over not in box.sources and n % 2:
+            # the box right above leaves at its centre: an edge entering there would seem
+            # to come from it, so entries keep off the centre
+            spots = [(k + 1) / (n + 2) for k in range(n + 1)]
+            middle = n // 2 + (1 if approach(ordered[n // 2]) < box.lane + 0.5 else 0)
+            del spots[middle]
         for k, route in enumerate(ordered):
-            route.entry = (k + 1) / (len(ins) + 1)
+            route.entry = spots[k]
 
     def entry_x(route: Route) -> float:
         box = boxes[route.target]
@@ -625,15 +692,15 @@ def layout(tree: Tree, depth: int | None, top: float = 0) -> Diagram:
         tx, ty = dst.x + dst.w * route.entry, dst.y
         if route.channel < 0:
             if route.below_track < 0:
-                edges.append(Edge([(sx, sy), (sx, ty)], False))
+                edges.append(Edge([(sx, sy), (sx, ty)], False, src.unused))
             else:
                 gy = gap_tracks_y[route.below] + route.below_track * TRACK
-                edges.append(Edge([(sx, sy), (sx, gy), (tx, gy), (tx, ty)], False))
+                edges.append(Edge([(sx, sy), (sx, gy), (tx, gy), (tx, ty)], False, src.unused))
             continue
         cx = gap_x(route.channel) + route.channel_track * TRACK
         y1 = gap_tracks_y[route.below] + route.below_track * TRACK
         y2 = gap_tracks_y[route.above] + route.above_track * TRACK
-        edges.append(Edge([(sx, sy), (sx, y1), (cx, y1), (cx, y2), (tx, y2), (tx, ty)], True))
+        edges.append(Edge([(sx, sy), (sx, y1), (cx, y1), (cx, y2), (tx, y2), (tx, ty)], True, src.unused))
 
     labels = [
         Label(box.shape, box.x + box.w / 2 + 6, box.y + box.h + 12, EDGE_FONT, "shape")
