@@ -2,18 +2,26 @@
 lanes (left to right), edges routed through the gaps between them.
 
 - Rank: an input is rank 0; a box is one rank below the lowest of the boxes it reads.
-- Lane: a box takes the lane of the first of its sources it is the first consumer of, the
-  next lane right of its first source otherwise (a branch), moving further right while the lane is
-  taken at its rank. A box's width is its lane's, so no two boxes overlap.
+- Lane: a box takes the lane of the first of its sources it is the first consumer of (a
+  U-Net's concat continues its upsampling's column, the copy across arriving as a skip),
+  the next lane right of its first source otherwise (a branch), moving further right while
+  the lane is taken at its rank, or where a frame it opens would have to start lower. A
+  box's width is its lane's, so no two boxes overlap.
 - Edges: an edge from one rank to the next runs down into the gap below its source, along
   a horizontal track there, and down into its target. A longer edge (a skip) leaves
   through the gap below its source to a vertical track in the gap between two lanes,
-  which no box occupies, and enters through the gap above its target. Tracks are given
-  first-fit per gap, so edges do not run on top of each other and never cross a box.
+  which no box occupies, and enters through the gap above its target, so no edge crosses
+  a box.
+- Crossings: a skip takes the lane gap, among those beside or between its ends, where it
+  crosses the fewest skips already placed; in one gap the shorter skips lie nearer the
+  boxes, so nested skips (an FPN's laterals, a U-Net's copies) do not cross. A box's edges
+  enter it in the order of where they come from, and each rank gap's horizontal runs are
+  stacked so that none lies across another's way up or down, where an order allows.
 - Frames: each open block is a rectangle around its boxes, its name at the top; gaps grow
   to hold the frame borders and names.
-Every step is linear in boxes and edges, except the first-fit of tracks, linear in edges
-times the tracks of one gap.
+Every step is linear in boxes and edges, except the first-fit of tracks (edges times the
+tracks of one gap), the choice of a skip's gap (skips times the skips beside it) and the
+order of a rank gap's runs (quadratic in the runs of one gap, up to ``ORDERED_GAP``).
 """
 
 from __future__ import annotations
@@ -317,7 +325,6 @@ def place(boxes: list[Box], chains: list[list[int]]) -> int:
         lane = max(preferred, low_lane)
         rank = max(box.rank, low_rank)
         opening = chain[keep:]
-        branch = bool(box.sources) and preferred != boxes[first].lane
         while True:
             grow(lane)
             at = max(rank, floor[lane])
