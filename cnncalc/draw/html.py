@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ..render import percent
 from ..text import human, human_bytes, shape_text, with_human
 from ..views import Node, Tree, activation_bytes, input_shapes, output_shape
-from .svg import render_svg, xml_attr, xml_text
+from .svg import ends_text, render_svg, xml_attr, xml_text
 
 CHART_ROWS = 30  # the top-level rows charted one by one; the rest are summed as one bar
 
@@ -37,6 +37,9 @@ th { position: sticky; top: 0; background: #f6f8fa; font-size: 12.5px; }
 td.num, th.num { text-align: right; }
 tr.block td { background: #f7f9fc; font-weight: 600; }
 tr.hidden { display: none; }
+tr.unused td { color: #8a8f96; font-style: italic; }
+tr.shared td:nth-child(5) { color: var(--blue); }
+.totals div.wide { grid-column: span 2; }
 button.toggle { font: inherit; border: 0; background: none; cursor: pointer; padding: 0 4px 0 0; color: var(--blue); }
 .leafpad { display: inline-block; width: 1.2em; }
 @media print {
@@ -122,7 +125,7 @@ def totals_items(tree: Tree) -> list[tuple[str, str]]:
         ("FLOPs", with_human(t.flops)),
         (f"param memory ({report.dtype})", human_bytes(t.param_bytes)),
         (f"activations ({report.dtype})", human_bytes(t.activation_bytes)),
-        ("input → output", f"{shape_text(report.input_shape)} → {shape_text(report.output_shape)}"),
+        ("input → output", ends_text(tree, words=False)),
         ("layers", f"{len(report.rows):,}"),
     ]
 
@@ -199,14 +202,23 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
         else:
             kind = row.type
             inputs = " & ".join(shape_text(s) for s in (row.input_shapes or (row.input_shape,)))
+        params, macs, flops = f"{node.params:,}", f"{node.macs:,}", f"{node.flops:,}"
+        if row is not None and row.shares is not None:  # as the text tables mark them
+            params = f"0 (shares {row.shares})"
+        if not node.used:
+            macs, flops = f"({node.idle_macs:,}, unused)", f"({node.idle_flops:,}, unused)"
         return (
             f"<td>{xml_text(kind)}</td><td>{xml_text(inputs)}</td>"
             f"<td>{shape_text(output_shape(tree, node))}</td>"
-            f'<td class="num">{node.params:,}</td><td class="num">{node.macs:,}</td>'
-            f'<td class="num">{node.flops:,}</td>'
+            f'<td class="num">{xml_text(params)}</td><td class="num">{macs}</td>'
+            f'<td class="num">{flops}</td>'
             f'<td class="num">{percent(node.macs, report.totals.macs)}</td>'
             f'<td class="num">{human_bytes(activation_bytes(tree, node))}</td>'
         )
+
+    def marks(node: Node) -> str:
+        shared = node.row is not None and node.row.shares is not None
+        return (" shared" if shared else "") + ("" if node.used else " unused")
 
     def walk(node: Node) -> Iterator[str]:
         for child in node.children:
@@ -215,14 +227,14 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
             if child.is_block:
                 is_open = "0" if depth is not None and child.depth >= depth else "1"
                 yield (
-                    f'<tr class="block" {attrs} data-open="{is_open}"><td {indent}>'
+                    f'<tr class="block{marks(child)}" {attrs} data-open="{is_open}"><td {indent}>'
                     f'<button class="toggle" type="button" aria-expanded="true" '
                     f'title="fold or unfold">\u25be</button>{xml_text(child.short)}</td>{cells(child)}</tr>\n'
                 )
                 yield from walk(child)
             else:
                 yield (
-                    f'<tr class="layer" {attrs}><td {indent}><span class="leafpad"></span>'
+                    f'<tr class="layer{marks(child)}" {attrs}><td {indent}><span class="leafpad"></span>'
                     f"{xml_text(child.short)}</td>{cells(child)}</tr>\n"
                 )
 
@@ -244,7 +256,8 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     )
     yield '<dl class="totals" id="totals">\n'
     for key, value in totals_items(tree):
-        yield f"<div><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
+        wide = ' class="wide"' if len(value) > 24 else ""  # a shape pair on one line
+        yield f"<div{wide}><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
     yield "</dl>\n<h2>Where the compute and the memory go</h2>\n"
     nodes, opened = chart_nodes(tree)
     where = "top-level row" + ("" if not opened else ", the block with most of the MACs opened")

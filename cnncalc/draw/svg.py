@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from ..graphview import model_inputs, model_outputs
+from ..report import Shape
 from ..text import human, human_bytes, shape_text, with_human
 from ..views import Tree
 from .layout import CHAR, EDGE_FONT, FONT, FRAME_FONT, LINE, PAD, Box, Diagram, layout
@@ -70,7 +72,7 @@ def legend_lines(tree: Tree, diagram: Diagram) -> list[str]:
     depth = "all" if diagram.depth is None else str(diagram.depth)
     most = 100 * diagram.max_macs / t.macs if t.macs else 0
     return [
-        f"input {shape_text(report.input_shape)} → output {shape_text(report.output_shape)}"
+        f"{ends_text(tree)}"
         f" · depth {depth} (deepest {tree.max_depth}) · {len(report.rows)} layers",
         f"params {with_human(t.params)} · MACs {with_human(t.macs)} · FLOPs {with_human(t.flops)}",
         f"memory ({report.dtype}): params {human_bytes(t.param_bytes)}, activations "
@@ -109,6 +111,23 @@ def mark_legend(diagram: Diagram) -> list[str]:
     if any(b.unused for b in diagram.boxes):
         lines.append(MARK_LEGEND["unused"])
     return lines
+
+
+def ends_text(tree: Tree, words: bool = True) -> str:
+    """``input SHAPE → output SHAPE`` (``SHAPE → SHAPE`` without ``words``), each input
+    and output named where there are several."""
+    report = tree.report
+    inputs = model_inputs(report)
+    outputs = model_outputs(report) or [("", report.output_shape)]
+
+    def listed(ends: list[tuple[str, Shape]]) -> str:
+        if len(ends) == 1:
+            return shape_text(ends[0][1])
+        return " & ".join(f"{name} {shape_text(shape)}" for name, shape in ends)
+    if not words:
+        return f"{listed(inputs)} → {listed(outputs)}"
+    plural = "s" if len(inputs) > 1 else "", "s" if len(outputs) > 1 else ""
+    return f"input{plural[0]} {listed(inputs)} → output{plural[1]} {listed(outputs)}"
 
 
 def legend_height(lines: list[str]) -> float:
@@ -157,7 +176,8 @@ def render_svg(tree: Tree, depth: int | None, declaration: bool = True) -> Itera
             f'font-size="{FRAME_FONT}">{xml_text(frame.label)}</text></g>\n'
         )
     yield '</g>\n<g class="edges">\n'
-    for edge in diagram.edges:
+    # skips first: where one leaves along another edge's way down, that edge is drawn over it
+    for edge in sorted(diagram.edges, key=lambda e: not e.skip):
         points = " ".join(f"{number(x)},{number(y)}" for x, y in edge.points)
         kind, marker = ("edge skip", "arrow-skip") if edge.skip else ("edge", "arrow")
         if edge.unused:
