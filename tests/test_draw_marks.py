@@ -225,3 +225,14 @@ def test_the_fpn_skips_do_not_cross_each_other() -> None:
         every, skips = crossings(check_diagram("".join(render_svg(tree, depth)))["root"])  # type: ignore[arg-type]
         assert skips == 0, depth
         assert every <= 6, (depth, every)
+
+
+def test_the_legend_names_every_input_and_output_of_a_graph() -> None:
+    siamese = legend(drawing(CONFIGS[0].parent / "siamese.yaml", 0))[1]
+    assert siamese.startswith("inputs left [1, 1, 64, 64] & right [1, 1, 64, 64] → output [1, 1] · ")
+    fpn = legend(drawing(CONFIGS[0].parent / "fpn_detector.yaml", 0))[1]
+    assert fpn.startswith(
+        "input [1, 3, 128, 128] → outputs head [1, 18, 32, 32] & head2 [1, 18, 16, 16] & head3 [1, 18, 8, 8] · "
+    )
+    assert legend(drawing(CONFIGS[0].parent / "resnet18.yaml", 0))[1].startswith(
+        "input [1, 3, 224, 224] → output [1, 1000] · depth 0 (deepest 3) · 69 layers")

@@ -25,7 +25,7 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .sub { color: var(--muted); margin: 0 0 12px; }
 .mono, td, .totals dd { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
-.totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 10px; margin: 12px 0; }
+.totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); grid-auto-flow: dense; gap: 10px; margin: 12px 0; }
 .totals div { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .totals dt { color: var(--muted); font-size: 12px; }
 .totals dd { margin: 0; font-size: 15px; font-weight: 600; }
@@ -40,6 +40,7 @@ tr.hidden { display: none; }
 tr.unused td { color: #8a8f96; font-style: italic; }
 tr.shared td:nth-child(5) { color: var(--blue); }
 .totals div.wide { grid-column: span 2; }
+.totals div.full { grid-column: 1 / -1; }
 button.toggle { font: inherit; border: 0; background: none; cursor: pointer; padding: 0 4px 0 0; color: var(--blue); }
 .leafpad { display: inline-block; width: 1.2em; }
 @media print {
@@ -256,7 +257,7 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     )
     yield '<dl class="totals" id="totals">\n'
     for key, value in totals_items(tree):
-        wide = ' class="wide"' if len(value) > 24 else ""  # a shape pair on one line
+        wide = "" if len(value) <= 24 else (' class="wide"' if len(value) <= 60 else ' class="full"')
         yield f"<div{wide}><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
     yield "</dl>\n<h2>Where the compute and the memory go</h2>\n"
     nodes, opened = chart_nodes(tree)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..graphview import model_inputs, model_outputs
+from ..graphview import model_inputs
 from ..report import Shape
 from ..text import human, human_bytes, shape_text, with_human
 from ..views import Tree
@@ -118,7 +118,7 @@ def ends_text(tree: Tree, words: bool = True) -> str:
     and output named where there are several."""
     report = tree.report
     inputs = model_inputs(report)
-    outputs = model_outputs(report) or [("", report.output_shape)]
+    outputs = [(t.name, t.shape) for t in report.outputs] or [("", report.output_shape)]
 
     def listed(ends: list[tuple[str, Shape]]) -> str:
         if len(ends) == 1:
