@@ -198,8 +198,9 @@ def test_the_crossing_count_sees_a_crossing() -> None:
 
 @pytest.mark.parametrize("config", CONFIGS, ids=lambda p: p.stem)
 @pytest.mark.parametrize("depth", [0, None], ids=["depth0", "all"])
-def test_no_edge_crosses_a_box_at_any_depth(config: Path, depth: int | None) -> None:
-    drawing(config, depth)  # check_diagram: no segment enters a box, no box or label overlaps
+def test_no_edge_crosses_a_box_and_no_skip_another(config: Path, depth: int | None) -> None:
+    root = drawing(config, depth)  # check_diagram: no segment enters a box, nothing overlaps
+    assert crossings(root)[1] == 0
 
 
 # every depth of these draws without one crossing; the FPN's skips never cross each other

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from functools import cmp_to_key
 
 from ..graphview import INPUT, model_inputs, model_outputs
 from ..text import dims_text, human, shape_text
@@ -499,6 +500,38 @@ def choose_channels(skips: list[Skip]) -> None:
             passing.setdefault(gap, []).append(skip)
 
 
+def side_crossings(left: Skip, right: Skip) -> int:
+    """Crossings of two skips of one lane gap with ``left`` on the track left of
+    ``right``'s: a run of the left one towards the right crosses the right one's vertical
+    where that passes, and the other way round."""
+    a, b = left.route, right.route
+    count = 0
+    for gap, at in ((a.below, left.start), (a.above, left.end)):
+        count += at > a.channel and b.below < gap < b.above
+    for gap, at in ((b.below, right.start), (b.above, right.end)):
+        count += at < b.channel and a.below < gap < a.above
+    return count
+
+
+def channel_tracks(held: list[Skip], tracks: Tracks) -> None:
+    """The tracks of one lane gap's skips: shorter skips nearer the boxes; in a gap with at
+    most ``ORDERED_GAP`` skips, any two that overlap go in the order that crosses less (a
+    skip bound right lies right of one bound left), each right of those before it."""
+    ordered = sorted(held, key=lambda k: (k.route.above - k.route.below, k.route.below))
+    if len(held) > ORDERED_GAP:
+        for skip in ordered:
+            skip.route.channel_track = tracks.take(skip.route.below, skip.route.above + 1)
+        return
+    ordered.sort(key=cmp_to_key(lambda x, y: side_crossings(x, y) - side_crossings(y, x)))
+    placed: list[Skip] = []
+    for skip in ordered:
+        r = skip.route
+        lowest = 1 + max((p.route.channel_track for p in placed
+                          if p.route.below <= r.above + 1 and r.below <= p.route.above + 1), default=-1)  # fmt: skip
+        r.channel_track = tracks.take(r.below, r.above + 1, lowest)
+        placed.append(skip)
+
+
 def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, Tracks]]:
     """Every edge's gaps and tracks, in lane units for horizontal extents (a lane's centre
     is lane + 0.5, the gap left of lane c is at c).
@@ -525,9 +558,11 @@ def routes(boxes: list[Box]) -> tuple[list[Route], dict[int, Tracks], dict[int, 
                 skips.append(Skip(route, src.lane + 0.5, box.lane + 0.5))
             out.append(route)
     choose_channels(skips)
-    for skip in sorted(skips, key=lambda k: (k.route.above - k.route.below, k.route.below)):
-        r = skip.route
-        r.channel_track = lane_gaps.setdefault(r.channel, Tracks()).take(r.below, r.above + 1)
+    in_gap: dict[int, list[Skip]] = {}
+    for skip in skips:
+        in_gap.setdefault(skip.channel, []).append(skip)
+    for channel, held in in_gap.items():
+        channel_tracks(held, lane_gaps.setdefault(channel, Tracks()))
 
     def channel_x(route: Route) -> float:  # in lane units, tracks left to right in the gap
         return route.channel - 0.2 + 0.001 * route.channel_track
