@@ -30,6 +30,7 @@ h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); 
 .totals dt { color: var(--muted); font-size: 12px; }
 .totals dd { margin: 0; font-size: 15px; font-weight: 600; }
 .diagram { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
+.chart-wrap { overflow-x: auto; }
 .chart text { font: 12px "DejaVu Sans Mono", Menlo, Consolas, monospace; fill: var(--ink); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 10px; border-bottom: 1px solid #eef1f4; white-space: nowrap; }
@@ -46,7 +47,7 @@ button.toggle { font: inherit; border: 0; background: none; cursor: pointer; pad
 @media print {
   body { padding: 0; font-size: 10pt; }
   .diagram { max-height: none; overflow: visible; border: 0; }
-  .diagram svg { max-width: 100%; height: auto; }
+  .diagram svg, .chart { max-width: 100%; height: auto; }
   button.toggle { display: none; }
   th { position: static; }
   tr { break-inside: avoid; }
@@ -170,7 +171,10 @@ def chart(tree: Tree, nodes: list[Node]) -> Iterator[str]:
     width = label_w + 3 * column
     height = 26 + row_h * len(entries)
     colours = ("#8c6bb1", "#ef832c", "#2f6fd0")
-    yield f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" role="img">'
+    yield (
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
+        f'viewBox="0 0 {width:.0f} {height}" role="img">'
+    )
     yield "<title>share of the params, MACs and activation memory by top-level row</title>"
     for k, title in enumerate(("params", "MACs", "activation memory")):
         yield f'<text x="{label_w + k * column:.0f}" y="14" font-weight="bold">{title}</text>'
@@ -263,7 +267,9 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     nodes, opened = chart_nodes(tree)
     where = "top-level row" + ("" if not opened else ", the block with most of the MACs opened")
     yield f'<p class="sub">by {where}; activation memory is the outputs each one makes</p>\n'
+    yield '<div class="chart-wrap">'
     yield from chart(tree, nodes)
+    yield "</div>"
     yield '\n<h2 id="diagram">Diagram</h2>\n<div class="diagram">\n'
     yield from render_svg(tree, depth, declaration=False)
     yield '</div>\n<h2 id="layers">Layers</h2>\n'
