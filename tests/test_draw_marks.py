@@ -5,6 +5,7 @@ cross neither boxes nor, for FPN- and U-Net-like graphs, each other."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -237,3 +238,25 @@ def test_the_legend_names_every_input_and_output_of_a_graph() -> None:
     )
     assert legend(drawing(CONFIGS[0].parent / "resnet18.yaml", 0))[1].startswith(
         "input [1, 3, 224, 224] → output [1, 1000] · depth 0 (deepest 3) · 69 layers")
+
+
+def page_rows(config: str | Path) -> dict[str, tuple[set[str], str]]:
+    """The page's table rows by name: their classes and their HTML."""
+    from cnncalc.draw.html import render_html
+
+    text = "".join(render_html(build_tree(analyse(load_model(str(config)))), None))
+    found = re.findall(r'<tr class="([^"]*)" data-depth="\d+" data-name="([^"]*)"(.*?)</tr>', text)
+    return {name: (set(classes.split()), body) for classes, name, body in found}
+
+
+def test_the_page_table_marks_shared_and_unused_rows(tmp_path: Path) -> None:
+    rows = page_rows(CONFIGS[0].parent / "siamese.yaml")
+    assert sorted(n for n, (c, _) in rows.items() if "shared" in c) == [f"tower_right.{i}" for i in range(9)]
+    assert '<td class="num">0 (shares tower.3)</td>' in rows["tower_right.3"][1]
+    assert not any("unused" in c for c, _ in rows.values())
+    rows = page_rows(write(tmp_path, AUX))
+    assert sorted(n for n, (c, _) in rows.items() if "unused" in c) == ["aux", "aux.0", "aux.1", "trunk.probe"]
+    assert '<td class="num">(32,768, unused)</td>' in rows["aux.0"][1]
+    assert '<td class="num">(14,400, unused)</td>' in rows["trunk.probe"][1]
+    assert "unused" not in rows["trunk"][0] and not any("shared" in c for c, _ in rows.values())
+    assert '<td class="num">518,400 (+14,400 unused)</td>' in rows["trunk"][1]  # as the text table

@@ -212,6 +212,9 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
             params = f"0 (shares {row.shares})"
         if not node.used:
             macs, flops = f"({node.idle_macs:,}, unused)", f"({node.idle_flops:,}, unused)"
+        elif node.idle_macs or node.idle_flops:
+            macs += f" (+{node.idle_macs:,} unused)"
+            flops += f" (+{node.idle_flops:,} unused)"
         return (
             f"<td>{xml_text(kind)}</td><td>{xml_text(inputs)}</td>"
             f"<td>{shape_text(output_shape(tree, node))}</td>"
