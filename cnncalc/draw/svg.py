@@ -140,7 +140,6 @@ def render_svg(tree: Tree, depth: int | None, declaration: bool = True) -> Itera
     diagram = layout(tree, depth)  # the legend's height depends on the marks it explains
     lines = legend_lines(tree, diagram)
     shift_down(diagram, legend_height(lines))
-    lines = legend_lines(tree, diagram)
     title = report.model or report.source or "model"
     legend_w = max(len(line) * CHAR * LEGEND_FONT for line in lines + [title]) + 30
     legend_w = max(legend_w, 14 + len(lines[3]) * CHAR * LEGEND_FONT + 12 + 90 + 14)  # the fill scale
