@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from ..render import percent
 from ..text import human, human_bytes, shape_text, with_human
 from ..views import Node, Tree, activation_bytes, input_shapes, output_shape
-from .svg import render_svg, xml_attr, xml_text
+from .svg import ends_text, render_svg, xml_attr, xml_text
 
 CHART_ROWS = 30  # the top-level rows charted one by one; the rest are summed as one bar
 
@@ -25,11 +25,12 @@ h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
 .sub { color: var(--muted); margin: 0 0 12px; }
 .mono, td, .totals dd { font-family: "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 12.5px; }
-.totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 10px; margin: 12px 0; }
+.totals { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); grid-auto-flow: dense; gap: 10px; margin: 12px 0; }
 .totals div { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .totals dt { color: var(--muted); font-size: 12px; }
 .totals dd { margin: 0; font-size: 15px; font-weight: 600; }
 .diagram { overflow: auto; max-height: 80vh; border: 1px solid var(--line); border-radius: 6px; }
+.chart-wrap { overflow-x: auto; }
 .chart text { font: 12px "DejaVu Sans Mono", Menlo, Consolas, monospace; fill: var(--ink); }
 table { border-collapse: collapse; width: 100%; }
 th, td { text-align: left; padding: 3px 10px; border-bottom: 1px solid #eef1f4; white-space: nowrap; }
@@ -37,12 +38,16 @@ th { position: sticky; top: 0; background: #f6f8fa; font-size: 12.5px; }
 td.num, th.num { text-align: right; }
 tr.block td { background: #f7f9fc; font-weight: 600; }
 tr.hidden { display: none; }
+tr.unused td { color: #8a8f96; font-style: italic; }
+tr.shared td:nth-child(5) { color: var(--blue); }
+.totals div.wide { grid-column: span 2; }
+.totals div.full { grid-column: 1 / -1; }
 button.toggle { font: inherit; border: 0; background: none; cursor: pointer; padding: 0 4px 0 0; color: var(--blue); }
 .leafpad { display: inline-block; width: 1.2em; }
 @media print {
   body { padding: 0; font-size: 10pt; }
   .diagram { max-height: none; overflow: visible; border: 0; }
-  .diagram svg { max-width: 100%; height: auto; }
+  .diagram svg, .chart { max-width: 100%; height: auto; }
   button.toggle { display: none; }
   th { position: static; }
   tr { break-inside: avoid; }
@@ -122,7 +127,7 @@ def totals_items(tree: Tree) -> list[tuple[str, str]]:
         ("FLOPs", with_human(t.flops)),
         (f"param memory ({report.dtype})", human_bytes(t.param_bytes)),
         (f"activations ({report.dtype})", human_bytes(t.activation_bytes)),
-        ("input → output", f"{shape_text(report.input_shape)} → {shape_text(report.output_shape)}"),
+        ("input → output", ends_text(tree, words=False)),
         ("layers", f"{len(report.rows):,}"),
     ]
 
@@ -166,7 +171,10 @@ def chart(tree: Tree, nodes: list[Node]) -> Iterator[str]:
     width = label_w + 3 * column
     height = 26 + row_h * len(entries)
     colours = ("#8c6bb1", "#ef832c", "#2f6fd0")
-    yield f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" role="img">'
+    yield (
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height}" '
+        f'viewBox="0 0 {width:.0f} {height}" role="img">'
+    )
     yield "<title>share of the params, MACs and activation memory by top-level row</title>"
     for k, title in enumerate(("params", "MACs", "activation memory")):
         yield f'<text x="{label_w + k * column:.0f}" y="14" font-weight="bold">{title}</text>'
@@ -199,14 +207,26 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
         else:
             kind = row.type
             inputs = " & ".join(shape_text(s) for s in (row.input_shapes or (row.input_shape,)))
+        params, macs, flops = f"{node.params:,}", f"{node.macs:,}", f"{node.flops:,}"
+        if row is not None and row.shares is not None:  # as the text tables mark them
+            params = f"0 (shares {row.shares})"
+        if not node.used:
+            macs, flops = f"({node.idle_macs:,}, unused)", f"({node.idle_flops:,}, unused)"
+        elif node.idle_macs or node.idle_flops:
+            macs += f" (+{node.idle_macs:,} unused)"
+            flops += f" (+{node.idle_flops:,} unused)"
         return (
             f"<td>{xml_text(kind)}</td><td>{xml_text(inputs)}</td>"
             f"<td>{shape_text(output_shape(tree, node))}</td>"
-            f'<td class="num">{node.params:,}</td><td class="num">{node.macs:,}</td>'
-            f'<td class="num">{node.flops:,}</td>'
+            f'<td class="num">{xml_text(params)}</td><td class="num">{macs}</td>'
+            f'<td class="num">{flops}</td>'
             f'<td class="num">{percent(node.macs, report.totals.macs)}</td>'
             f'<td class="num">{human_bytes(activation_bytes(tree, node))}</td>'
         )
+
+    def marks(node: Node) -> str:
+        shared = node.row is not None and node.row.shares is not None
+        return (" shared" if shared else "") + ("" if node.used else " unused")
 
     def walk(node: Node) -> Iterator[str]:
         for child in node.children:
@@ -215,14 +235,14 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
             if child.is_block:
                 is_open = "0" if depth is not None and child.depth >= depth else "1"
                 yield (
-                    f'<tr class="block" {attrs} data-open="{is_open}"><td {indent}>'
+                    f'<tr class="block{marks(child)}" {attrs} data-open="{is_open}"><td {indent}>'
                     f'<button class="toggle" type="button" aria-expanded="true" '
                     f'title="fold or unfold">\u25be</button>{xml_text(child.short)}</td>{cells(child)}</tr>\n'
                 )
                 yield from walk(child)
             else:
                 yield (
-                    f'<tr class="layer" {attrs}><td {indent}><span class="leafpad"></span>'
+                    f'<tr class="layer{marks(child)}" {attrs}><td {indent}><span class="leafpad"></span>'
                     f"{xml_text(child.short)}</td>{cells(child)}</tr>\n"
                 )
 
@@ -244,12 +264,15 @@ def render_html(tree: Tree, depth: int | None) -> Iterator[str]:
     )
     yield '<dl class="totals" id="totals">\n'
     for key, value in totals_items(tree):
-        yield f"<div><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
+        wide = "" if len(value) <= 24 else (' class="wide"' if len(value) <= 60 else ' class="full"')
+        yield f"<div{wide}><dt>{xml_text(key)}</dt><dd>{xml_text(value)}</dd></div>\n"
     yield "</dl>\n<h2>Where the compute and the memory go</h2>\n"
     nodes, opened = chart_nodes(tree)
     where = "top-level row" + ("" if not opened else ", the block with most of the MACs opened")
     yield f'<p class="sub">by {where}; activation memory is the outputs each one makes</p>\n'
+    yield '<div class="chart-wrap">'
     yield from chart(tree, nodes)
+    yield "</div>"
     yield '\n<h2 id="diagram">Diagram</h2>\n<div class="diagram">\n'
     yield from render_svg(tree, depth, declaration=False)
     yield '</div>\n<h2 id="layers">Layers</h2>\n'
