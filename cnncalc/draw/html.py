@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from ..render import percent
+from ..render import compute_text, params_text, percent
 from ..text import human, human_bytes, shape_text, with_human
 from ..views import Node, Tree, activation_bytes, input_shapes, output_shape
 from .svg import ends_text, render_svg, xml_attr, xml_text
@@ -207,14 +207,10 @@ def tree_rows(tree: Tree, depth: int | None) -> Iterator[str]:
         else:
             kind = row.type
             inputs = " & ".join(shape_text(s) for s in (row.input_shapes or (row.input_shape,)))
-        params, macs, flops = f"{node.params:,}", f"{node.macs:,}", f"{node.flops:,}"
-        if row is not None and row.shares is not None:  # as the text tables mark them
-            params = f"0 (shares {row.shares})"
-        if not node.used:
-            macs, flops = f"({node.idle_macs:,}, unused)", f"({node.idle_flops:,}, unused)"
-        elif node.idle_macs or node.idle_flops:
-            macs += f" (+{node.idle_macs:,} unused)"
-            flops += f" (+{node.idle_flops:,} unused)"
+        # as the text tables write them
+        params = params_text(node.params, node.trainable_params, row.shares if row is not None else None)
+        macs = compute_text(node.macs, node.idle_macs, node.used, partly=True)
+        flops = compute_text(node.flops, node.idle_flops, node.used, partly=True)
         return (
             f"<td>{xml_text(kind)}</td><td>{xml_text(inputs)}</td>"
             f"<td>{shape_text(output_shape(tree, node))}</td>"
