@@ -516,6 +516,11 @@ def interpolate(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
     like = size_source(t, size)
     if like is not None:
         args["size_of"] = like
+    elif isinstance(size, __import__("torch").fx.Node):
+        raise t.refuse(
+            "call interpolate(...)",
+            "takes its size from a computed value; give numbers or another tensor's y.shape[2:]",
+        )
     elif size is not None:
         args["size"] = plain(size)
     if scale is not None:
@@ -537,7 +542,9 @@ def size_source(t: Tracer, size: Any) -> str | None:
     if not isinstance(size, fx.Node) or size.target is not __import__("operator").getitem:
         return None
     whole, index = size.args
-    if index != slice(2, None, None) or not isinstance(whole, fx.Node):
+    if not isinstance(index, slice) or index.stop is not None or index.step not in (None, 1):
+        return None
+    if not isinstance(whole, fx.Node):
         return None
     if whole.op == "call_function" and whole.target is getattr and whole.args[1] == "shape":
         tensor = whole.args[0]
@@ -545,6 +552,9 @@ def size_source(t: Tracer, size: Any) -> str | None:
         tensor = whole.args[0]
     else:
         return None
+    rank = len(t.shape_of(tensor)) if tensor in t.values else 0
+    if not isinstance(index.start, int) or rank < 3 or index.start % rank != 2:
+        return None  # y.shape[2:] or y.shape[-2:]: the spatial sizes, no other slice
     return t.tensor_of.get(tensor)
 
 
