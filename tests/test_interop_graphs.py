@@ -355,3 +355,72 @@ def test_import_onnx_graph_yaml_gives_the_same_figures(config: str, folded: bool
     assert data["totals"]["params"] == from_onnx.totals.params
     assert data["totals"]["macs"] == from_onnx.totals.macs
     assert rows(analyse(load_model(str(out)))) == rows(from_onnx)
+
+
+# ---- what the new readings refuse, by name ------------------------------------------------
+def slice_model(tmp_path: Path, pieces: list[tuple[int, int]]) -> str:
+    """An ONNX graph taking ``pieces`` of axis 1 of an 8-channel input, joined back."""
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+
+    h = onnx.helper
+    nodes, initializers, outs = [], [], []
+    for i, (start, end) in enumerate(pieces):
+        for what, value in (("s", start), ("e", end), ("a", 1)):
+            initializers.append(onnx.numpy_helper.from_array(np.array([value], dtype=np.int64), f"{what}{i}"))
+        nodes.append(h.make_node("Slice", ["x", f"s{i}", f"e{i}", f"a{i}"], [f"p{i}"], name=f"/Slice_{i}"))
+        outs.append(f"p{i}")
+    nodes.append(h.make_node("Concat", outs[::-1], ["y"], name="/Concat", axis=1))
+    graph = h.make_graph(
+        nodes, "g", [h.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 8, 4, 4])],
+        [h.make_tensor_value_info("y", onnx.TensorProto.FLOAT, None)], initializers,
+    )  # fmt: skip
+    path = tmp_path / "slices.onnx"
+    onnx.save(h.make_model(graph, opset_imports=[h.make_opsetid("", 17)]), str(path))
+    return str(path)
+
+
+def test_onnx_slices_following_each_other_are_one_split(tmp_path: Path) -> None:
+    from cnncalc.interop import foreign_document
+
+    path = slice_model(tmp_path, [(0, 3), (3, 8)])
+    doc = foreign_document(path, None, None)
+    assert doc is not None
+    assert doc["layers"] == [
+        {"split": {"split_size_or_sections": [3, 5]}, "name": "slice"},
+        {"concat": None, "name": "concat", "from": ["slice.1", "slice.0"]},
+    ]
+    assert analyse(load_model(path)).output_shape == (1, 8, 4, 4)
+    # one piece only: the rest of the axis is a last piece nothing reads
+    doc = foreign_document(slice_model(tmp_path, [(0, 3)]), None, None)
+    assert doc is not None and doc["layers"][0]["split"] == {"split_size_or_sections": [3, 5]}
+
+
+def test_onnx_slice_that_skips_is_refused(tmp_path: Path) -> None:
+    path = slice_model(tmp_path, [(2, 8)])
+    result = CliRunner().invoke(cli, ["params", path])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}: Slice node '/Slice_0' (node 1) takes [2:8] of axis 1 (size 8); only "
+        "pieces that follow each other from 0 have a layer type (a split), and the next starts at 0\n"
+    )
+
+
+def test_fx_interpolate_to_a_computed_size_is_refused(tmp_path: Path) -> None:
+    pytest.importorskip("torch")
+    path = tmp_path / "computed.py"
+    path.write_text(textwrap.dedent('''
+        import torch.nn.functional as F
+        from torch import nn
+
+        class Computed(nn.Module):
+            def forward(self, x):
+                return F.interpolate(x, size=(x.shape[2] * 2, x.shape[3] * 2))
+    '''))
+    result = CliRunner().invoke(cli, ["shapes", f"{path}:Computed", "--input", "3x8x8"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"error: {path}:Computed: call interpolate(...) takes its size from a computed value; "
+        f"give numbers or another tensor's y.shape[2:] at {path}:7 (return F.interpolate(x, "
+        "size=(x.shape[2] * 2, x.shape[3] * 2)))\n"
+    )

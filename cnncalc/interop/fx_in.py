@@ -563,7 +563,7 @@ def interpolate(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
     like = size_source(t, size)
     if like is not None:
         args["size_of"] = like
-    elif isinstance(size, __import__("torch").fx.Node):
+    elif flat_nodes(size):
         raise t.refuse(
             "call interpolate(...)",
             "takes its size from a computed value; give numbers or another tensor's y.shape[2:]",
