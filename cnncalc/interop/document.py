@@ -105,39 +105,46 @@ class Writer:
                 self.ends.setdefault(item.last(), []).append(item.name)
                 self.index(item.items, item.name + ".")
 
-    def earlier(self, scope: str, reader: str) -> set[str]:
+    def earlier(self, scope: str, reader: str, prefix: str) -> set[str]:
         """The names of list ``scope`` that come before the item holding ``reader``: what
-        the loader finds there (an entry sees earlier entries, not the block it is in)."""
+        the loader finds there (an entry sees earlier entries, not the block it is in).
+        ``prefix`` is the list the reader sits in: there the reader's whole name is its
+        item's (an entry left out of a block, ``head.0_1``, keeps its dots)."""
         names = self.lists.get(scope, {})
-        holder = reader[len(scope) :].split(".")[0]
+        rest = reader[len(scope) :]
+        holder = rest if scope == prefix else rest.split(".")[0]
         limit = names.get(holder, len(names))
         return {name for name, position in names.items() if position < limit}
 
-    def reference(self, target: str, reader: str) -> Ref:
-        """``target`` (a full name) as seen from the entry ``reader``, as the loader
-        resolves it: the first segment is looked up in the reader's lists from the
-        innermost out, each list offering the entries before the reader, so the written
-        path starts in the innermost list where its first name is such an entry."""
+    def reference(self, target: str, reader: str, prefix: str = "", share: bool = False) -> Ref:
+        """``target`` (a full name) as seen from the entry ``reader`` of the list
+        ``prefix``, as the loader resolves it: the name is looked up in the reader's
+        lists from the innermost out, whole or by its first segment, each list offering
+        the entries before the reader, so the written path starts in the innermost list
+        where it or its first name is such an entry. A tensor a block ends in is named by
+        the block, except for ``share`` (a block's name there means all its weights)."""
         if target in self.graph.inputs:
             ref = Ref(target if len(self.graph.inputs) > 1 or target == INPUT else INPUT)
             ref.target = INPUT if ref == INPUT else target
             return ref
         # The outermost block that ends in the tensor and does not contain the reader.
-        for group in self.ends.get(target, []):
-            if not reader.startswith(group + "."):
+        for group in [] if share else self.ends.get(target, []):
+            if not prefix.startswith(group + "."):
                 target = group
                 break
-        parts = reader.split(".")
-        scopes = [".".join(parts[:i]) + "." for i in range(len(parts) - 1, 0, -1)] + [""]
+        parts = prefix.split(".")[:-1]
+        scopes = [".".join(parts[:i]) + "." for i in range(len(parts), 0, -1)] + [""]
         text = target
         for depth, scope in enumerate(scopes):
             if not target.startswith(scope) or target == scope[:-1]:
                 continue
-            first = target[len(scope) :].split(".")[0]
-            if first in self.earlier(scope, reader) and not any(
-                first in self.earlier(inner, reader) for inner in scopes[:depth]
+            rest = target[len(scope) :]
+            seen = self.earlier(scope, reader, prefix)
+            first = rest if rest in seen else rest.split(".")[0]
+            if first in seen and not any(
+                first in self.earlier(inner, reader, prefix) for inner in scopes[:depth]
             ):
-                text = target[len(scope) :]
+                text = rest
                 break
         ref = Ref(text)
         ref.target = target
@@ -158,15 +165,15 @@ class Writer:
     def entry(self, item: Entry, prefix: str) -> dict[str, Any]:
         entry: dict[str, Any] = {}
         if item.share is not None:
-            entry["share"] = self.reference(item.share, item.name)
+            entry["share"] = self.reference(item.share, item.name, prefix, share=True)
         else:
             args = item.args
             if isinstance(args, dict) and "size_of" in args:  # upsample: {size_of: NAME}
-                args = {**args, "size_of": self.reference(args["size_of"], item.name)}
+                args = {**args, "size_of": self.reference(args["size_of"], item.name, prefix)}
             entry[item.type] = args if args not in ({}, []) else None
         entry["name"] = item.name[len(prefix) :]
         if item.inputs is not None:
-            refs = [self.reference(t, item.name) for t in item.inputs]
+            refs = [self.reference(t, item.name, prefix) for t in item.inputs]
             entry["from"] = refs[0] if len(refs) == 1 else refs
         return entry
 

@@ -25,6 +25,7 @@ from typing import Any
 from ..errors import Location, SpecError
 from ..layers import find_type
 from .document import INPUT, Entry, Graph
+from .fx_names import Source, Statement, frames
 
 TORCH_MISSING = "reading a PyTorch module needs torch: pip install 'cnncalc[torch]'"
 Shape = tuple[int, ...]
@@ -164,6 +165,8 @@ class Tracer:
         self.tensor_of: dict[Any, str] = {}  # fx node -> the entry (or input) whose output it is
         self.module_uses: dict[str, str] = {}  # module path -> its first entry
         self.node: Any = None
+        self.code = Source()
+        self.calls: dict[str, Statement] = {}  # module path -> the statement first calling it
 
     def trace(self) -> tuple[Any, dict[Any, Any]]:
         import torch
@@ -272,6 +275,47 @@ class Tracer:
         path = path[0] if isinstance(path, tuple) else path
         return str(path) if path else ""
 
+    # ---- names from the source (fx_names) ---------------------------------------------
+    def statements(self, node: Any) -> list[Statement]:
+        """The statements of the user's code the node was made in, outermost first."""
+        found = []
+        for file, line in frames(node.meta.get("stack_trace") or ""):
+            if not in_library(file):
+                statement = self.code.statement(file, line)
+                if statement is not None:
+                    found.append(statement)
+        return found
+
+    def again(self, node: Any, path: str) -> str | None:
+        """``path`` (a module's, or the scope of a call inside one) renamed for a second
+        call of a module it lies in: ``tower.0`` under ``tower_right = self.tower(right)``,
+        where ``self.tower`` was first called by another statement, is ``tower_right.0``."""
+        stack = [v[0] if isinstance(v, tuple) else v for v in (node.meta.get("nn_module_stack") or {}).values()]
+        stack = [str(p) for p in stack] + [path]
+        for statement in self.statements(node):
+            if statement.call is None:
+                continue
+            called = next((p for p in stack if p == statement.call or p.endswith("." + statement.call)), None)
+            if called is None or not (path == called or path.startswith(called + ".")):
+                continue
+            first = self.calls.setdefault(called, statement)
+            if first != statement and statement.name is not None:
+                prefix = called[: len(called) - len(statement.call)]
+                return prefix + statement.name + path[len(called) :]
+        return None
+
+    def bound_name(self, node: Any) -> str | None:
+        """The variable a call's result is assigned to (``merged = a + b``), where the
+        call is the whole value of a once-assigned name."""
+        inner = self.statements(node)
+        if not inner or inner[-1].name is None:
+            return None
+        statement = inner[-1]
+        for user in node.users:
+            if user.op != "output" and (self.statements(user) or [None])[-1] == statement:
+                return None  # an operand inside the statement, not its value
+        return statement.name
+
     # ---- modules -----------------------------------------------------------------------
     def call_module(self, node: Any, module: Any) -> None:
         path = str(node.target)
@@ -289,10 +333,11 @@ class Tracer:
             raise self.refuse(label, f"is called with {len(sources)} tensors; a layer takes one")
         args = module_arguments(module, kind)
         share = None
+        renamed = self.again(node, path)
         if path in self.module_uses:
             if any(True for _ in module.parameters()):
                 share = self.module_uses[path]
-        name = self.unique(path)
+        name = self.unique(renamed if renamed is not None and path in self.module_uses else path)
         self.module_uses.setdefault(path, name)
         self.emit(kind.type_name, args, sources, name, share)
 
@@ -313,7 +358,9 @@ class Tracer:
             self.tensor_of[node] = args
             return
         scope = self.scope(node)
-        name = self.unique(f"{scope}.{kind}" if scope else kind)
+        scope = (self.again(node, scope) if scope else None) or scope
+        base = self.bound_name(node) or kind
+        name = self.unique(f"{scope}.{base}" if scope else base)
         self.emit(kind, args, sources, name)
         if kind in ("split", "chunk"):
             self.tensor_of[node] = name
@@ -516,6 +563,11 @@ def interpolate(t: Tracer, node: Any, sources: list[Any]) -> tuple[str, Any]:
     like = size_source(t, size)
     if like is not None:
         args["size_of"] = like
+    elif flat_nodes(size):
+        raise t.refuse(
+            "call interpolate(...)",
+            "takes its size from a computed value; give numbers or another tensor's y.shape[2:]",
+        )
     elif size is not None:
         args["size"] = plain(size)
     if scale is not None:
@@ -537,7 +589,9 @@ def size_source(t: Tracer, size: Any) -> str | None:
     if not isinstance(size, fx.Node) or size.target is not __import__("operator").getitem:
         return None
     whole, index = size.args
-    if index != slice(2, None, None) or not isinstance(whole, fx.Node):
+    if not isinstance(index, slice) or index.stop is not None or index.step not in (None, 1):
+        return None
+    if not isinstance(whole, fx.Node):
         return None
     if whole.op == "call_function" and whole.target is getattr and whole.args[1] == "shape":
         tensor = whole.args[0]
@@ -545,6 +599,9 @@ def size_source(t: Tracer, size: Any) -> str | None:
         tensor = whole.args[0]
     else:
         return None
+    rank = len(t.shape_of(tensor)) if tensor in t.values else 0
+    if not isinstance(index.start, int) or rank < 3 or index.start % rank != 2:
+        return None  # y.shape[2:] or y.shape[-2:]: the spatial sizes, no other slice
     return t.tensor_of.get(tensor)
 
 

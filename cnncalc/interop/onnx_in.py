@@ -137,6 +137,7 @@ class Reader:
         self.scopes = self.scope_paths()
         self.positions = {n.output[0]: i for i, n in enumerate(model.graph.node, 1) if n.output}
         self.bias_output: str | None = None
+        self.slices: dict[tuple[str, int], tuple[Entry, int, list[int]]] = {}  # see op_Slice
 
     # ---- set-up ------------------------------------------------------------------------
     def scope_paths(self) -> dict[str, int]:
@@ -257,13 +258,17 @@ class Reader:
         if isinstance(value, Activation):
             raise self.refuse(f"needs a constant {what}, but it is computed from the input")
         if isinstance(value, Weight):
-            if math.prod(value.dims) > MAX_FOLDED or value.proto.name in self.slimmed:
+            if self.unread(value):
                 raise self.refuse(f"needs the value of the large constant {value.name!r}")
             try:
                 return Const(value.dims, tensor_values(value.proto))
             except ValueError as exc:
                 raise self.refuse(f"cannot read the constant {what}: {exc}") from None
         return value
+
+    def unread(self, weight: Weight) -> bool:
+        """Whether the weight's values are not read (too large to fold, or left unloaded)."""
+        return math.prod(weight.dims) > MAX_FOLDED or weight.proto.name in self.slimmed
 
     def ints(self, value: Value | None, what: str) -> list[int]:
         return [int(v) for v in self.constant(value, what).values]
@@ -385,6 +390,13 @@ class Reader:
         a = attributes(node)
         if op in ("Identity", "Dropout") and isinstance(args[0], Weight):
             self.values[node.output[0]] = args[0]  # the same weight under another name
+            return
+        if op == "Transpose" and isinstance(args[0], Weight) and self.unread(args[0]):
+            # A linear layer's weight transposed at run time (exported without constant
+            # folding): the same weights with the dimensions permuted, values never read.
+            dims = args[0].dims
+            perm = list(a.get("perm", list(reversed(range(len(dims))))))
+            self.values[node.output[0]] = Weight(args[0].name, tuple(dims[p] for p in perm), args[0].proto)
             return
         c = self.constant
         try:
@@ -801,6 +813,42 @@ class Reader:
             shape[axis] = min(size, x.shape[axis] - start)
             start += size
             self.values[output] = Activation(tuple(shape), f"{name}.{i}")
+
+    def op_Slice(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
+        """Slices of one tensor along one axis that follow each other from 0 (``x.chunk(2,
+        dim=1)`` as the exporter writes it: a Slice per piece) are the pieces of one
+        ``split`` entry, made at the first; its sections grow with each Slice, and what no
+        Slice takes is a last, unread piece (the sections cover the axis)."""
+        x = self.activation(args[0])
+        starts, ends = self.ints(args[1], "starts"), self.ints(args[2], "ends")
+        axes = self.ints(args[3], "axes") if len(args) > 3 and args[3] is not None else list(range(len(starts)))
+        steps = self.ints(args[4], "steps") if len(args) > 4 and args[4] is not None else [1] * len(starts)
+        if len(axes) != 1 or steps != [1]:
+            raise self.refuse(f"slices axes {axes} with steps {steps}; only pieces along one axis have a layer type")
+        axis = axes[0] % len(x.shape)
+        size = x.shape[axis]
+        start, end = (min(max(v + size if v < 0 else v, 0), size) for v in (starts[0], ends[0]))
+        if axis == 0:
+            raise self.refuse("slices the batch dimension, which no layer type does")
+        key = (node.input[0], axis)
+        entry, index, sections = self.slices.get(key, (None, 0, []))
+        taken = sum(sections[:index])
+        if start != taken or end <= start:
+            raise self.refuse(
+                f"takes [{start}:{end}] of axis {axis} (size {size}); only pieces that follow "
+                f"each other from 0 have a layer type (a split), and the next starts at {taken}"
+            )
+        if entry is None:
+            name = self.entry_name("split")
+            previous = self.entries[-1].name if self.entries else INPUT
+            entry = Entry("split", {}, name, None if x.source == previous else [x.source])
+            self.entries.append(entry)
+        sections = sections[:index] + [end - start] + ([size - end] if end < size else [])
+        entry.args = {"split_size_or_sections": sections, **({"dim": axis} if axis != 1 else {})}
+        self.slices[key] = (entry, index + 1, sections)
+        shape = list(x.shape)
+        shape[axis] = end - start
+        self.values[node.output[0]] = Activation(tuple(shape), f"{entry.name}.{index}")
 
     # reshaping --------------------------------------------------------------------------
     def op_Flatten(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:

@@ -72,6 +72,7 @@ class Op:
     outputs: tuple[int, ...]
     hint: str  # the name its output variables are made from
     pieces: bool = False  # a split: a tuple, even of one piece
+    named: bool = False  # its result is a variable named ``hint`` (see ``keeps_name``)
 
 
 def is_identifier(name: str) -> bool:
@@ -352,8 +353,9 @@ class Writer:
             if other is not None:  # the other block's outputs, in its order, as this block's
                 image = self.image(other, block)
                 outputs = [image[t] for t in plan.ext_outputs(other)]
+            named = other is not None and keeps_name(head, [re.escape(other.rsplit(".", 1)[-1]) + r"_\d+"])
             ops.append(Op(lambda names, c=callee: f"{c}({', '.join(names)})", inputs,
-                          tuple(outputs), head, pieces=len(outputs) > 1))  # fmt: skip
+                          tuple(outputs), head, pieces=len(outputs) > 1, named=named))  # fmt: skip
 
     def image(self, other: str, block: str) -> dict[int, int]:
         plan = self.plan
@@ -386,7 +388,7 @@ class Writer:
             self.uses_functional = True
             extra = "" if args.align_corners is None else f", align_corners={args.align_corners}"
             code = lambda names, m=args.mode, e=extra: (  # noqa: E731
-                f"F.interpolate({names[0]}, size={names[1]}.shape[2:], mode={m!r}{e})"
+                f'F.interpolate({names[0]}, size={names[1]}.shape[2:], mode="{m}"{e})'
             )
         else:
             shared = self.plan.shared_name(step)
@@ -395,7 +397,14 @@ class Writer:
                 code = lambda names, c=callee: f"{c} * {names[0]}"  # noqa: E731
             else:
                 code = lambda names, c=callee: f"{c}({', '.join(names)})"  # noqa: E731
-        return Op(code, step.inputs, step.outputs, hint, pieces=row.output_shapes is not None)
+        shared = self.plan.shared_name(step)
+        if shared is not None:
+            named = keeps_name(hint, [re.escape(shared.rsplit(".", 1)[-1]) + r"_\d+"])
+        elif row.type in EXPRESSIONS or size_of(row):
+            named = keeps_name(hint, [re.escape(row.type) + r"(_\d+)?"])
+        else:
+            named = False
+        return Op(code, step.inputs, step.outputs, hint, pieces=row.output_shapes is not None, named=named)
 
     def forward(self, ops: list[Op], inputs: list[int], outputs: list[int], labels: dict[int, str]) -> tuple[list[str], list[str]]:
         """(parameter names, body lines) of a forward running ``ops``."""
@@ -427,6 +436,12 @@ class Writer:
         for n, op in enumerate(ops):
             text = op.code([names[t] for t in op.inputs])
             targets = []
+            if op.named and any(readers.get(t) for t in op.outputs):
+                var = fresh(op.hint)
+                for i, t in enumerate(op.outputs):
+                    names[t] = f"{var}[{i}]" if op.pieces else var
+                lines.append(wrap(f"{' ' * 8}{var} = {text}")[8:])
+                continue
             for t in op.outputs:
                 read = readers.get(t, set())
                 if not read:
@@ -522,6 +537,14 @@ class Writer:
         inputs = [t.id for t in plan.graph.inputs]
         outputs = [t.id for t in plan.graph.outputs]
         return self.class_for(model_name, kids, ops, inputs, outputs)
+
+
+def keeps_name(hint: str, defaults: list[str]) -> bool:
+    """Whether a row that is no module's first call (a merge, a split, ``size_of``, a
+    second call) writes its result to a variable named as the row: where the name is not
+    the one fx import gives such a call anyway (``add``, ``add_1``, ``conv_1``), which it
+    reads back from ``NAME = ...`` (``fx_in.bound_name``), so the round trip keeps it."""
+    return not any(re.fullmatch(pattern, hint) for pattern in defaults)
 
 
 def size_of(row: Row) -> bool:
