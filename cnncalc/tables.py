@@ -11,6 +11,7 @@ markdown a ``|`` in a cell is escaped as ``\\|``.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -60,9 +61,9 @@ class Cells:
         return text.ljust(size + len(text) - self.width(text))
 
 
-NARROW_BELOW = "\u0300"  # below the first combining mark, every character is one column
-# Characters above it that cnncalc itself writes, each one column: the tree's lines, ×, –, …
-OWN_NARROW = str.maketrans(dict.fromkeys("│├└─×–…", "a"))
+# A character that may not be one column: from the first combining mark (U+0300) up, except
+# those cnncalc itself writes, each one column (the tree's lines, ×, –, …).
+NOT_NARROW = re.compile("[^\u0000-\u02ff│├└─×–…]")
 
 
 def format_table(
@@ -83,9 +84,7 @@ def format_table(
         joined = "".join(texts)
         if not joined.isprintable() or (markdown and "|" in joined):
             return None
-        if joined.isascii() or max(joined) < NARROW_BELOW:
-            return texts
-        return texts if max(joined.translate(OWN_NARROW)) < NARROW_BELOW else None
+        return texts if joined.isascii() or NOT_NARROW.search(joined) is None else None
 
     heads = [text(h) for h in headers]
     widths = [measure(h) + 2 for h in heads]

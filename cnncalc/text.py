@@ -12,12 +12,12 @@ BYTE_UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 def shape_text(shape: tuple[int, ...] | None) -> str:
     """A shape as PyTorch prints it, ``[1, 6, 28, 28]``; ``-`` for none."""
-    return "-" if shape is None else "[" + ", ".join(str(d) for d in shape) + "]"
+    return "-" if shape is None else "[" + ", ".join(map(str, shape)) + "]"
 
 
 def dims_text(values: tuple[int, ...] | None, joiner: str = "×") -> str:
     """Per-dimension values: ``3×3`` (``3x3`` with ``joiner="x"``); empty for none."""
-    return "" if values is None else joiner.join(str(v) for v in values)
+    return "" if values is None else joiner.join(map(str, values))
 
 
 def human(n: int | float) -> str:

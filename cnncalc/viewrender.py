@@ -185,8 +185,25 @@ def render_tree_table(
         made = iter_tree_lines(tree, depth)
         return with_reads(tree, made, owner) if owner is not None else ((line, "") for line in made)
 
+    row_cells = [ROW_CELLS[key] for key in keys]
+
     def cells(line: Line, reads: str) -> list[str]:
-        return [reads if key == "from" else line_cell(key, line, tree) for key in keys]
+        if line.open:  # a header: its name, input and output
+            texts = [""] * len(keys)
+            for at, key in shown_open:
+                texts[at] = line_cell(key, line, tree)
+            return texts
+        row = line.node.row
+        if row is None or len(line.copies) > 1:
+            return [reads if key == "from" else line_cell(key, line, tree) for key in keys]
+        # a leaf shown alone, most lines of a large table: its row's cells
+        texts = [cell(row, report) for cell in row_cells]
+        for at, key in special:
+            texts[at] = reads if key == "from" else line.prefix + line.short
+        return texts
+
+    special = [(at, key) for at, key in enumerate(keys) if key in ("from", "name")]
+    shown_open = [(at, key) for at, key in enumerate(keys) if key in ("name", "input", "output")]
 
     title = printable(report.model or report.source or "")
     if markdown:

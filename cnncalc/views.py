@@ -14,7 +14,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from math import prod
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .graphview import model_inputs, row_sources
 from .report import DTYPE_BYTES, Report, Row, Shape
@@ -237,19 +237,32 @@ class SourcePositions:
     tuple per row, given out on demand from two flat arrays of integers (a name is stored
     as −1 − its index in ``names``), since a large model has hundreds of thousands."""
 
-    __slots__ = ("starts", "values", "names")
+    __slots__ = ("starts", "values", "names", "codes")
 
     def __init__(self) -> None:
         self.starts, self.values = array("q", [0]), array("q")
         self.names: list[str] = []
+        self.codes: dict[str, int] = {}
 
     def append(self, sources: list[int | str]) -> None:
         for source in sources:
             if isinstance(source, str):
-                self.names.append(source)
-                source = -len(self.names)
+                code = self.codes.get(source)
+                if code is None:
+                    self.names.append(source)
+                    code = self.codes[source] = -len(self.names)
+                source = code
             self.values.append(source)
         self.starts.append(len(self.values))
+
+    def outside(self, first: int, last: int) -> list[int | str]:
+        """What rows ``first`` to ``last`` read from before ``first`` (a row reads only
+        earlier rows), in order of first use, each once."""
+        found: dict[int, None] = {}
+        for value in self.values[self.starts[first] : self.starts[last + 1]]:
+            if value < first:
+                found[value] = None
+        return [v if v >= 0 else self.names[-1 - v] for v in found]
 
     def __len__(self) -> int:
         return len(self.starts) - 1
@@ -303,13 +316,7 @@ def visible(tree: Tree, depth: int | None) -> list[Member]:
 def external_sources(tree: Tree, node: Member) -> list[int | str]:
     """The tensors a node reads from outside itself, in order of first use, without
     repeats: positions of rows, or model input names."""
-    found: list[int | str] = []
-    for position in range(node.first, node.last + 1):
-        for source in tree.sources[position]:
-            inside = isinstance(source, int) and node.first <= source <= node.last
-            if not inside and source not in found:
-                found.append(source)
-    return found
+    return tree.sources.outside(node.first, node.last)
 
 
 def input_shapes(tree: Tree, node: Member) -> list[Shape]:
@@ -396,20 +403,27 @@ def iter_tree_lines(tree: Tree, depth: int | None, repeats: bool = True) -> Iter
     top-level rows bare, children under ``├─``/``└─``, with ``│`` continuing the lines of
     ancestors that have more children below."""
 
-    def walk(node: Node, lead: str) -> Iterator[Line]:
-        top = node is tree.root
-        middle, end = ("", "") if top else (lead + "├─ ", lead + "└─ ")  # shared by the siblings
+    def opened(node: Node, lead: str) -> list[Any]:
+        """A block being walked: its lines, the next one, and the drawing of its lines."""
         lines = groups(node.children, depth, repeats)
-        line = next(lines, None)
-        while line is not None:
-            after = next(lines, None)
-            line.prefix = middle if after is not None else end
-            yield line
-            if line.open:
-                yield from walk(line.node, "" if top else lead + ("│  " if after is not None else "   "))  # type: ignore[arg-type]
-            line = after
+        if node is tree.root:
+            return [lines, next(lines, None), None, "", ""]
+        return [lines, next(lines, None), lead, lead + "├─ ", lead + "└─ "]  # shared by the siblings
 
-    return walk(tree.root, "")
+    stack = [opened(tree.root, "")]  # a stack, not recursion: a deep tree's lines stay cheap
+    while stack:
+        walk = stack[-1]
+        line = walk[1]
+        if line is None:
+            stack.pop()
+            continue
+        walk[1] = after = next(walk[0], None)
+        line.prefix = walk[3] if after is not None else walk[4]
+        yield line
+        if line.open:
+            lead = walk[2]
+            inner = "" if lead is None else lead + ("│  " if after is not None else "   ")
+            stack.append(opened(line.node, inner))  # type: ignore[arg-type]
 
 
 def closed_lines(tree: Tree, depth: int | None, repeats: bool = True) -> list[Line]:
