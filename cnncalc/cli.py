@@ -386,11 +386,18 @@ def print_tree(
     deepest depth whose table fits its height, with a note on stderr)."""
     import shutil
 
+    chosen = None if depth in (None, "all") else int(depth)
+    if fmt == "json" and chosen is None:  # nothing folded: the rows as they are, no tree
+        from .render import layer_kind, render_json
+
+        emit(render_json(report, extra=layer_kind, top={"depth": "all"}))
+        if report.error is not None:
+            fail(report.error)
+        return
     from . import viewrender
     from .views import build_tree, depth_for
 
     tree = build_tree(report)
-    chosen = None if depth in (None, "all") else int(depth)
     width = None
     if fmt == "table" and sys.stdout.isatty():
         size = shutil.get_terminal_size()
@@ -448,7 +455,7 @@ DEPTH_OPTION = click.option(
 
 def view_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     """--depth and --columns of shapes and params."""
-    from .viewrender import COLUMNS
+    from .render import COLUMNS
 
     fn = click.option(
         "--columns", callback=parse_columns_option, metavar="KEYS",

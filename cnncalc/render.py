@@ -109,6 +109,12 @@ def training_flops(report: Report) -> int:
 RowExtra = Callable[[Row], dict[str, Any]] | None
 
 
+def layer_kind(row: Row) -> dict[str, Any]:
+    """What a layer's JSON row adds in ``shapes`` and ``params``, where folded blocks are
+    ``"kind": "block"``."""
+    return {"kind": "layer"}
+
+
 def render_json(
     report: Report, extra: RowExtra = None, top: dict[str, Any] | None = None,
     objects: Iterable[dict[str, Any]] | None = None,

@@ -16,6 +16,7 @@ from .render import (
     compute_text,
     graph_like,
     input_text,
+    layer_kind,
     output_text,
     params_text,
     percent,
@@ -314,7 +315,7 @@ def view_pairs(tree: Tree, depth: int | None) -> Iterator[tuple[Node, dict[str, 
             continue
         row = node.row
         assert row is not None
-        obj = row_object(row, {"kind": "layer"})
+        obj = row_object(row, layer_kind(row))
         obj.setdefault("depth", row_depth(row.name))
         obj.setdefault("parent", row_parent(row.name))
         obj["from"] = source_names(tree, node, owner)
