@@ -152,16 +152,19 @@ class Scope:
 def has_paths(model: Model) -> bool:
     """Whether some name the model refers to (``from:``, ``size_of:``, ``share:``,
     ``outputs:``) is a dotted path."""
-    refs = list(model.outputs or [])
+    if any("." in ref for ref in model.outputs or ()):
+        return True
     pending: list[Node] = list(model.layers)
     while pending:
         node = pending.pop()
-        refs.extend(node.sources or ())
-        refs.extend(r for r in (node.share, getattr(node, "size_of", None)) if r is not None)
+        if node.sources is not None and any("." in ref for ref in node.sources):
+            return True
+        if "." in (node.share or "") or "." in (getattr(node, "size_of", None) or ""):
+            return True
         if isinstance(node, BlockNode):
             for branch in node.branches:
                 pending.extend(branch)
-    return any("." in ref for ref in refs)
+    return False
 
 
 def flattenable(node: Node) -> bool:
@@ -468,7 +471,7 @@ class Propagation:
         if self.sharing:
             row, shares = self.share_row(row)
         self.rows.append(row)
-        self.steps.add((f.id for f in reads), outputs[0].id, shares)
+        self.steps.add([f.id for f in reads], outputs[0].id, shares)
 
     def leaf(
         self, node: LayerNode, name: str, x: Value, depth: int, parent: str | None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from math import prod
@@ -92,9 +92,12 @@ class Steps(Sequence[Step]):
         self.starts, self.reads, self.made = array("q", [0]), array("q"), array("q")
         self.shares: dict[int, int] = {}
 
-    def add(self, reads: Iterable[int], made: int, shares: int | None) -> None:
+    def add(self, reads: Sequence[int], made: int, shares: int | None) -> None:
         """The tensors the row just appended reads, the first it makes, the row it shares."""
-        self.reads.extend(reads)
+        if len(reads) == 1:
+            self.reads.append(reads[0])
+        else:
+            self.reads.extend(reads)
         self.starts.append(len(self.reads))
         self.made.append(made)
         if shares is not None:
