@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .quote import PATH_CHARS, excerpt
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """Where in a model a problem sits: file, line, row index and layer name, field."""
 
     source: str | None = None  # file path, "<stdin>" or "inline spec"
@@ -49,7 +48,7 @@ class CnncalcError(Exception):
 
     def with_location(self, **where: object) -> CnncalcError:
         """The same error with more of its location filled in (existing parts win)."""
-        current = {k: getattr(self.location, k) for k in Location.__dataclass_fields__}
+        current = {k: getattr(self.location, k) for k in Location._fields}
         for key, value in where.items():
             if current.get(key) is None:
                 current[key] = value

@@ -194,7 +194,7 @@ Member = Node | Leaf
 """What a block holds: blocks and leaves."""
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Tree:
     report: Report
     root: Node
@@ -344,7 +344,7 @@ def activation_bytes(tree: Tree, node: Member) -> int:
 
 
 # ---- lines of a tree table or boxes of a picture: ×N groups --------------------------------
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Line:
     """One line of a tree table: a leaf, a folded block or an open block's header.
     ``copies`` holds more than one node where identical consecutive copies are shown once."""

@@ -45,13 +45,16 @@ TRACK = 7  # px between parallel tracks
 FRAME_PAD = 8  # px between a frame and what it holds, each side
 FRAME_HEAD = 18  # px above a frame's contents for its name
 MIN_LANE = 150  # px
+# The records below are dataclasses without slots or value equality (boxes and edges are
+# told apart by identity): each such decoration costs start-up time, and a drawing has
+# only hundreds of them.
 
 
 def text_width(text: str, size: float = FONT) -> float:
     return len(text) * CHAR * size
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Box:
     """A row (or ×N copies), or a model input or output."""
 
@@ -74,14 +77,14 @@ class Box:
     unused: bool = False  # no model output needs it
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Edge:
     points: list[tuple[float, float]]
     skip: bool  # routed through a gap between lanes
     unused: bool = False  # from a row no output needs
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Label:
     text: str
     x: float  # start of the baseline
@@ -90,7 +93,7 @@ class Label:
     cls: str
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Frame:
     name: str
     label: str
@@ -101,7 +104,7 @@ class Frame:
     depth: int
 
 
-@dataclass
+@dataclass(eq=False)
 class Diagram:
     width: float
     height: float
@@ -352,7 +355,7 @@ def place(boxes: list[Box], chains: list[list[int]]) -> int:
     return lanes
 
 
-@dataclass
+@dataclass(eq=False)
 class Route:
     """An edge before coordinates: which gaps and tracks it uses."""
 
@@ -436,7 +439,7 @@ def run_order(runs: list[tuple[float, float]]) -> tuple[list[int], list[list[int
     return order, above
 
 
-@dataclass(slots=True)
+@dataclass(eq=False)
 class Skip:
     """A skip while its lane gap is chosen: the rank gaps its vertical run spans."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from math import prod
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from ..errors import Location, ShapeError, SpecError
 from ..quote import excerpt, quote
@@ -69,8 +69,7 @@ def numel(shape: Shape) -> int:
     return prod(shape)
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
+class Window(NamedTuple):
     """A sliding window along each spatial dimension, paddings as applied (left, right)."""
 
     kernel: tuple[int, ...]
@@ -84,8 +83,7 @@ INDEX_BYTES = 8
 """Max pooling's saved indices are int64."""
 
 
-@dataclass(frozen=True, slots=True)
-class SaveContext:
+class SaveContext(NamedTuple):
     """What a layer's saved-for-backward rule depends on besides its shapes.
 
     ``itemsize`` is the bytes per element of the layer's input, ``param_itemsize`` of its

@@ -10,8 +10,7 @@ the scope of their caller.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import CnncalcError, LimitError, Location, SpecError
 from ..layers import LayerType, find_type
@@ -33,8 +32,7 @@ MERGES = ("add", "concat", "mul")
 DEFAULT_MERGE = {"residual": "add", "parallel": "concat"}
 
 
-@dataclass(frozen=True)
-class Define:
+class Define(NamedTuple):
     """A reusable block from ``define:``: parameter defaults and its entries."""
 
     name: str

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_INLINE_CHARS, MAX_INT_DIGITS, MAX_NESTING
@@ -52,8 +52,7 @@ class Call:
     keywords: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     kind: str
     text: str
     column: int
