@@ -25,7 +25,6 @@ collections, which no model needs.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -67,17 +66,17 @@ class LineList(list):  # type: ignore[type-arg]
     lines: list[int] | None = None  # the line of each item
 
 
-@dataclass
 class Open:
-    """A mapping or list being built: its items so far and how deep it reaches."""
+    """A mapping or list being built: its items so far and how deep it reaches (``height``:
+    levels of collections from this one down, itself included). A plain class: defining a
+    dataclass would cost every command's start more than this one saves in writing."""
 
-    value: LineDict | LineList
-    anchor: str | None
-    height: int = 1  # levels of collections from this one down, itself included
-    key: Any = None
-    key_line: int = 0
-    has_key: bool = False
-    merges: list[LineDict] = field(default_factory=list)
+    __slots__ = ("value", "anchor", "height", "key", "key_line", "has_key", "merges")
+
+    def __init__(self, value: LineDict | LineList, anchor: str | None) -> None:
+        self.value, self.anchor = value, anchor
+        self.height, self.key, self.key_line, self.has_key = 1, None, 0, False
+        self.merges: list[LineDict] = []
 
 
 class _Scalars:
