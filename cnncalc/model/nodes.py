@@ -9,7 +9,6 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import CnncalcError
@@ -20,63 +19,85 @@ OWN_NAME = ""
 its Keras activation (``conv2d1``, ``conv2d1.activation``); never a name a spec can give."""
 
 
-@dataclass(eq=False)
+# Plain classes, not dataclasses: every command defines them at its start, and defining six
+# dataclasses costs more time than the command's own work on a small model. Nodes compare
+# by identity, as ``eq=False`` dataclasses do.
 class Node:
-    type_name: str  # canonical layer type, block kind or defined block's name
-    name: str | None  # given by the spec; None means the default TYPE + position
-    repeat: int = 1
-    trainable: bool = True
-    line: int | None = None
-    rows: int = 1  # rows it expands to, repeat included
-    # Graph: the names it reads (``from:``; None reads the previous entry's output), and
-    # whether ``from:`` was a list; the entry whose module it applies again (``share:``).
-    sources: tuple[str, ...] | None = None
-    many: bool = False
-    share: str | None = None
+    """An entry of the model: a layer, a block, or where the spec was wrong.
+
+    ``type_name``: canonical layer type, block kind or defined block's name; ``name``: given
+    by the spec, None for the default TYPE + position; ``rows``: rows it expands to, repeat
+    included. Graph: ``sources`` are the names it reads (``from:``; None reads the previous
+    entry's output) and ``many`` whether ``from:`` was a list; ``share`` the entry whose
+    module it applies again (``share:``)."""
+
+    def __init__(
+        self, type_name: str, name: str | None, repeat: int = 1, trainable: bool = True,
+        line: int | None = None, rows: int = 1, sources: tuple[str, ...] | None = None,
+        many: bool = False, share: str | None = None,
+    ) -> None:  # fmt: skip
+        self.type_name, self.name, self.repeat, self.trainable = type_name, name, repeat, trainable
+        self.line, self.rows, self.sources, self.many, self.share = line, rows, sources, many, share
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.type_name!r}, name={self.name!r})"
 
 
-@dataclass(eq=False)
 class LayerNode(Node):
-    layer: LayerType | None = None
-    # ``upsample: {size_of: NAME}``: the tensor whose spatial size is the output's, and the
-    # other arguments, from which the layer is made once that size is known.
-    size_of: str | None = None
-    arguments: dict[str, Any] | None = None
+    """A layer. ``upsample: {size_of: NAME}`` has no ``layer`` yet: ``size_of`` names the
+    tensor whose spatial size is the output's, ``arguments`` holds the others, and the
+    layer is made once that size is known."""
+
+    def __init__(
+        self, type_name: str, name: str | None, layer: LayerType | None = None,
+        size_of: str | None = None, arguments: dict[str, Any] | None = None, **common: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(type_name, name, **common)
+        self.layer, self.size_of, self.arguments = layer, size_of, arguments
 
 
-@dataclass(eq=False)
 class BlockNode(Node):
-    """sequential (one branch, no merge), residual (body, shortcut) or parallel."""
+    """sequential (one branch, no merge), residual (body, shortcut) or parallel.
+    ``defined``: a use of a defined block, which sees only its own entries and input, with
+    its ``arguments``."""
 
-    kind: str = "sequential"
-    branches: list[list[Node]] = field(default_factory=list)
-    merge: str | None = None
-    defined: bool = False  # a use of a defined block: sees only its own entries and input
-    arguments: dict[str, Any] | None = None  # a defined block's use: its arguments
+    def __init__(
+        self, type_name: str, name: str | None, kind: str = "sequential",
+        branches: list[list[Node]] | None = None, merge: str | None = None,
+        defined: bool = False, arguments: dict[str, Any] | None = None, **common: Any,
+    ) -> None:  # fmt: skip
+        super().__init__(type_name, name, **common)
+        self.kind, self.branches, self.merge = kind, branches if branches is not None else [], merge
+        self.defined, self.arguments = defined, arguments
 
 
-@dataclass(eq=False)
 class ShareNode(Node):
     """An entry that is just ``share: NAME``: the layer or block NAME applied again."""
 
 
-@dataclass(eq=False)
 class FailedNode(Node):
-    error: CnncalcError | None = None
+    def __init__(
+        self, type_name: str, name: str | None, error: CnncalcError | None = None, **common: Any
+    ) -> None:  # fmt: skip
+        super().__init__(type_name, name, **common)
+        self.error = error
 
 
-@dataclass(eq=False)
 class Model:
     """A parsed model: its name, per-sample input shapes (no batch) by name, top-level
-    nodes and the names of its outputs (None: the last entry's)."""
+    nodes and the names of its outputs (None: the last entry's); ``several_inputs`` where
+    it has ``inputs:`` rather than ``input:``."""
 
-    name: str | None
-    inputs: dict[str, tuple[int, ...] | None]
-    layers: list[Node]
-    source: str
-    rows: int = 0
-    outputs: list[str] | None = None
-    several_inputs: bool = False  # ``inputs:`` rather than ``input:``
+    def __init__(
+        self, name: str | None, inputs: dict[str, tuple[int, ...] | None], layers: list[Node],
+        source: str, rows: int = 0, outputs: list[str] | None = None,
+        several_inputs: bool = False,
+    ) -> None:  # fmt: skip
+        self.name, self.inputs, self.layers, self.source = name, inputs, layers, source
+        self.rows, self.outputs, self.several_inputs = rows, outputs, several_inputs
+
+    def __repr__(self) -> str:
+        return f"Model({self.name!r}, inputs={self.inputs!r}, rows={self.rows})"
 
     @property
     def input_shape(self) -> tuple[int, ...] | None:
