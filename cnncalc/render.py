@@ -4,7 +4,6 @@ writes them."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from math import prod
 from typing import TYPE_CHECKING, Any
@@ -120,6 +119,8 @@ def render_json(
     objects: Iterable[dict[str, Any]] | None = None,
 ) -> Iterator[str]:  # fmt: skip
     """The report as JSON; ``objects`` replaces the rows' objects (folded views)."""
+    import json
+
     head = {
         "model": report.model,
         "input_shape": list(report.input_shape),

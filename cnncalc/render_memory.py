@@ -3,8 +3,6 @@ views (``render``): rows first, then the breakdown."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -123,6 +121,9 @@ def memory_object(memory: TrainingMemory) -> dict[str, Any]:
 
 
 def render_csv(memory: TrainingMemory) -> Iterator[str]:
+    import csv
+    import io
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["index", "name", "type", "input_shape", "output_shape", "saved_bytes", "alive_bytes"])

@@ -37,7 +37,7 @@ batch 1 and 2, then confirmed at that batch and the next.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import CnncalcError, SpecError
 from .layers import numel
@@ -50,10 +50,11 @@ Shape = tuple[int, ...]
 Strides = tuple[int, ...]
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 DEVICES = ("cuda", "cpu")
+# The small records are named tuples and plain classes, the result a dataclass: each
+# dataclass defined costs ``memory`` and ``params`` start-up time.
 
 
-@dataclass(frozen=True)
-class Precision:
+class Precision(NamedTuple):
     """Bytes per element of the model input, of the parameters (and gradients and
     optimizer state), and of autocast's lower precision (None: no autocast)."""
 
@@ -76,8 +77,7 @@ class BudgetError(CnncalcError):
     """A request ``memory`` cannot answer (a budget nothing fits). Exit status 2."""
 
 
-@dataclass(frozen=True)
-class Setup:
+class Setup(NamedTuple):
     train: bool = True
     optimizer: str = "adam"
     precision: str = "fp32"
@@ -93,33 +93,36 @@ class Setup:
                 raise SpecError(f"{what} must be one of {', '.join(known)}, got {value!r}")
 
 
-@dataclass
 class Value:
-    """An activation tensor of the step."""
+    """An activation tensor of the step; ``strides`` None where it is contiguous."""
 
-    storage: int
-    grad_id: int
-    numel: int
-    itemsize: int
-    grad: bool
-    strides: Strides | None = None  # None: contiguous
+    __slots__ = ("storage", "grad_id", "numel", "itemsize", "grad", "strides")
+
+    def __init__(
+        self, storage: int, grad_id: int, numel: int, itemsize: int, grad: bool,
+        strides: Strides | None = None,
+    ) -> None:  # fmt: skip
+        self.storage, self.grad_id, self.numel, self.itemsize = storage, grad_id, numel, itemsize
+        self.grad, self.strides = grad, strides
 
 
 
-@dataclass
 class Interval:
-    """A storage (or a gradient's) bytes and the steps it lives between."""
+    """A storage (or a gradient's) bytes and the steps it lives between; ``saved_by`` the
+    row it is charged to, for saved storages; ``pinned`` for the model input and output
+    (the caller holds them); ``active``, for gradients, whether this one exists at all."""
 
-    nbytes: int
-    created: int
-    last_use: int
-    saved_by: int | None = None  # the row it is charged to, for saved storages
-    pinned: bool = False  # the model input and output: the caller holds them
-    active: bool = True  # gradients: whether this one exists at all
+    __slots__ = ("nbytes", "created", "last_use", "saved_by", "pinned", "active")
+
+    def __init__(
+        self, nbytes: int, created: int, last_use: int, saved_by: int | None = None,
+        pinned: bool = False, active: bool = True,
+    ) -> None:  # fmt: skip
+        self.nbytes, self.created, self.last_use = nbytes, created, last_use
+        self.saved_by, self.pinned, self.active = saved_by, pinned, active
 
 
-@dataclass(frozen=True)
-class Moment:
+class Moment(NamedTuple):
     """One moment of the step: its phase, the row running (None in the optimizer step) and
     the bytes alive, split as the module docstring defines."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from math import prod
 from typing import Any, NamedTuple
 
@@ -57,22 +57,22 @@ def sums_of(rows: list[Row]) -> Sums:
     return Sums(params, trainable, buffers, macs, flops, elements, used, idle_macs, idle_flops)
 
 
-@dataclass(eq=False, slots=True)
+# Node and Leaf are plain classes with slots: a large model has one per row, and a plain
+# class is defined at start-up in a fraction of a dataclass's time.
 class Node:
     """A block: the rows ``first`` to ``last`` (positions in ``rows``, inclusive) whose
     names share its prefix. Its name is read from its first row's and its subtotals are
     summed when first asked for: a model may have a block for every two rows, and most
     blocks of a large table are never folded."""
 
-    depth: int
-    parent: Node | None
-    rows: list[Row]
-    first: int = 0
-    last: int = 0
-    children: list[Member] = field(default_factory=list)
-    sums: Sums | None = None
+    __slots__ = ("depth", "parent", "rows", "first", "last", "children", "sums")
     row = None
     is_block = True
+
+    def __init__(self, depth: int, parent: Node | None, rows: list[Row], first: int = 0) -> None:
+        self.depth, self.parent, self.rows, self.first, self.last = depth, parent, rows, first, first
+        self.children: list[Member] = []
+        self.sums: Sums | None = None
 
     @property
     def name(self) -> str:
@@ -116,18 +116,17 @@ class Node:
         return tuple((child.short, child.signature()) for child in self.children)
 
 
-@dataclass(eq=False, slots=True)
 class Leaf:
     """A row in the tree. Its figures are the row's own, read from it: a model has a leaf
     per row, so a leaf holds nothing else. It answers what a ``Node`` answers."""
 
-    depth: int
-    parent: Node
-    row: Row
-    first: int
+    __slots__ = ("depth", "parent", "row", "first")
     children = ()
     is_block = False
     layers = 1
+
+    def __init__(self, depth: int, parent: Node, row: Row, first: int) -> None:
+        self.depth, self.parent, self.row, self.first = depth, parent, row, first
 
     @property
     def name(self) -> str:
