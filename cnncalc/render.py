@@ -248,10 +248,6 @@ ROW_CELLS: dict[str, Callable[[Row, Report], str]] = {
     "param_bytes": lambda row, report: human_bytes(row.params * DTYPE_BYTES[report.dtype]),
     "layers": lambda row, _: "1",
 }
-VIEWS = {
-    view: (tuple(COLUMNS[key][0] for key in keys), keys) for view, keys in DEFAULT_COLUMNS.items()
-}
-"""The flat table of each view: (headers, column keys)."""
 
 
 def summary_lines(report: Report, view: str) -> list[str]:
@@ -288,6 +284,11 @@ def table_rows(
         yield made + extra_cells(row) if extra_cells else made
 
 
+def flat_headers(view: str, sources: bool = False) -> tuple[str, ...]:
+    """The headers of the view's flat table (``table_rows``)."""
+    return tuple(COLUMNS[key][0] for key in flat_columns(view, sources))
+
+
 def flat_columns(view: str, sources: bool) -> tuple[str, ...]:
     """The view's column keys, with ``from`` after ``type`` where some row reads other
     than the row above."""
@@ -305,7 +306,7 @@ def render_table(
     from .tables import format_table
 
     sources = graph_like(report)
-    columns = tuple(COLUMNS[key][0] for key in flat_columns(view, sources)) + extra_columns
+    columns = flat_headers(view, sources) + extra_columns
     title = printable(report.model or report.source or "")
     if markdown:
         yield f"### {title}\n\n" if title else ""

@@ -94,10 +94,7 @@ class Steps(Sequence[Step]):
 
     def add(self, reads: Sequence[int], made: int, shares: int | None) -> None:
         """The tensors the row just appended reads, the first it makes, the row it shares."""
-        if len(reads) == 1:
-            self.reads.append(reads[0])
-        else:
-            self.reads.extend(reads)
+        self.reads.extend(reads)
         self.starts.append(len(self.reads))
         self.made.append(made)
         if shares is not None:
@@ -187,31 +184,53 @@ class Report:
         return [row for row in self.rows if not row.used]
 
 
-def totals_of(rows: list[Row], input_shapes: list[Shape], dtype: str) -> Totals:
-    """Sums over the rows. Params and buffers count every row (a shared module's once, at
-    its first use); MACs, FLOPs and activations only the rows an output needs.
-    activation_bytes is the inputs plus every used row's outputs, as an inference pass that
-    kept all of them would hold."""
-    size = DTYPE_BYTES[dtype]
-    params = trainable = buffers = macs = flops = elements = 0
+class Sums(NamedTuple):
+    """Sums over rows: params and buffers of every row (a shared module's once, at its
+    first use); compute and output elements of the rows an output needs, the others'
+    compute in ``idle_*``."""
+
+    params: int
+    trainable_params: int
+    buffers: int
+    macs: int
+    flops: int
+    out_elements: int
+    used_layers: int
+    idle_macs: int
+    idle_flops: int
+
+
+def sums_of(rows: list[Row]) -> Sums:
+    params = trainable = buffers = macs = flops = elements = used = idle_macs = idle_flops = 0
     for row in rows:
         params += row.params
         if row.trainable:
             trainable += row.params
         buffers += row.buffers
-        if not row.used:
-            continue
-        macs += row.macs
-        flops += row.flops
-        elements += sum(map(prod, row.output_shapes or (row.output_shape,)))
+        if row.used:
+            used += 1
+            macs += row.macs
+            flops += row.flops
+            elements += sum(map(prod, row.output_shapes or (row.output_shape,)))
+        else:
+            idle_macs += row.macs
+            idle_flops += row.flops
+    return Sums(params, trainable, buffers, macs, flops, elements, used, idle_macs, idle_flops)
+
+
+def totals_of(rows: list[Row], input_shapes: list[Shape], dtype: str) -> Totals:
+    """The model's totals (see ``Sums``). activation_bytes is the inputs plus every used
+    row's outputs, as an inference pass that kept all of them would hold."""
+    size = DTYPE_BYTES[dtype]
+    s = sums_of(rows)
     first = sum(map(prod, input_shapes))
     return Totals(
-        params=params,
-        trainable_params=trainable,
-        non_trainable_params=params - trainable,
-        buffers=buffers,
-        macs=macs,
-        flops=flops,
-        param_bytes=params * size,
-        activation_bytes=(first + elements) * size,
+        params=s.params,
+        trainable_params=s.trainable_params,
+        non_trainable_params=s.params - s.trainable_params,
+        buffers=s.buffers,
+        macs=s.macs,
+        flops=s.flops,
+        param_bytes=s.params * size,
+        activation_bytes=(first + s.out_elements) * size,
     )

@@ -11,9 +11,9 @@ from typing import Any
 from .graphview import INPUT, model_inputs, row_depth, row_parent
 from .render import (
     COLUMNS,
-    DEFAULT_COLUMNS,
     ROW_CELLS,
     compute_text,
+    flat_columns,
     graph_like,
     input_text,
     layer_kind,
@@ -67,10 +67,14 @@ def line_cell(key: str, line: Line, tree: Tree) -> str:
         return line.prefix + line.short
     node = line.node
     if line.open:
-        return BLOCK_CELLS[key](line, tree) if key in ("input", "output") else ""
+        return BLOCK_CELLS[key](line, tree) if key in OPEN_KEYS else ""
     if len(line.copies) == 1 and node.row is not None:
         return ROW_CELLS[key](node.row, tree.report)
     return BLOCK_CELLS[key](line, tree)
+
+
+OPEN_KEYS = ("input", "output")
+"""The cells an open block's header fills besides its name."""
 
 
 def end_row(line: Line, tree: Tree) -> Row:
@@ -186,7 +190,9 @@ def render_tree_table(
         made = iter_tree_lines(tree, depth)
         return with_reads(tree, made, owner) if owner is not None else ((line, "") for line in made)
 
-    row_cells = [ROW_CELLS[key] for key in keys]
+    # the row's own cell for each key; None where the line writes it (name, from)
+    row_cells = [None if key in ("name", "from") else ROW_CELLS[key] for key in keys]
+    shown_open = [(at, key) for at, key in enumerate(keys) if key == "name" or key in OPEN_KEYS]
 
     def cells(line: Line, reads: str) -> list[str]:
         if line.open:  # a header: its name, input and output
@@ -198,13 +204,10 @@ def render_tree_table(
         if row is None or len(line.copies) > 1:
             return [reads if key == "from" else line_cell(key, line, tree) for key in keys]
         # a leaf shown alone, most lines of a large table: its row's cells
-        texts = [cell(row, report) for cell in row_cells]
-        for at, key in special:
-            texts[at] = reads if key == "from" else line.prefix + line.short
-        return texts
-
-    special = [(at, key) for at, key in enumerate(keys) if key in ("from", "name")]
-    shown_open = [(at, key) for at, key in enumerate(keys) if key in ("name", "input", "output")]
+        return [
+            cell(row, report) if cell is not None else reads if key == "from" else line.prefix + line.short
+            for key, cell in zip(keys, row_cells)
+        ]
 
     title = printable(report.model or report.source or "")
     if markdown:
@@ -231,11 +234,7 @@ def render_tree_table(
 def default_columns(report: Report, view: str) -> tuple[str, ...]:
     """The view's columns, with ``from`` after ``type`` where some row reads other than
     the row above (as the flat table does)."""
-    keys = DEFAULT_COLUMNS[view]
-    if not graph_like(report):
-        return keys
-    at = keys.index("type") + 1
-    return (*keys[:at], "from", *keys[at:])
+    return flat_columns(view, graph_like(report))
 
 
 def with_reads(

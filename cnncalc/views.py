@@ -14,47 +14,13 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from math import prod
-from typing import Any, NamedTuple
+from typing import Any
 
 from .graphview import model_inputs, row_sources
-from .report import DTYPE_BYTES, Report, Row, Shape
+from .report import DTYPE_BYTES, Report, Row, Shape, Sums, sums_of
 
 ALL = None
 """``depth=ALL``: nothing folded."""
-
-
-class Sums(NamedTuple):
-    """The figures of the rows inside a block, as ``totals_of`` counts them: params of
-    every row, compute and outputs of the rows an output needs (the others' compute in
-    ``idle_*``)."""
-
-    params: int
-    trainable_params: int
-    buffers: int
-    macs: int
-    flops: int
-    out_elements: int
-    used_layers: int
-    idle_macs: int
-    idle_flops: int
-
-
-def sums_of(rows: list[Row]) -> Sums:
-    params = trainable = buffers = macs = flops = elements = used = idle_macs = idle_flops = 0
-    for row in rows:
-        params += row.params
-        if row.trainable:
-            trainable += row.params
-        buffers += row.buffers
-        if row.used:
-            used += 1
-            macs += row.macs
-            flops += row.flops
-            elements += sum(map(prod, row.output_shapes or (row.output_shape,)))
-        else:
-            idle_macs += row.macs
-            idle_flops += row.flops
-    return Sums(params, trainable, buffers, macs, flops, elements, used, idle_macs, idle_flops)
 
 
 # Node and Leaf are plain classes with slots: a large model has one per row, and a plain

@@ -27,7 +27,7 @@ from cnncalc import analyse, load_model
 from cnncalc.cli import MAX_SEED, cli
 from cnncalc.layers import ALL_TYPES
 from cnncalc.printable import printable
-from cnncalc.render import VIEWS, csv_safe, table_rows
+from cnncalc.render import csv_safe, flat_headers, table_rows
 from cnncalc.tables import CHUNK, format_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -462,13 +462,13 @@ def tabulate_table(report: object, view: str, markdown: bool) -> str:
     from tabulate import tabulate
 
     return tabulate(
-        list(table_rows(report, view, None)), headers=VIEWS[view][0],  # type: ignore[arg-type]
+        list(table_rows(report, view, None)), headers=flat_headers(view),  # type: ignore[arg-type]
         tablefmt="github" if markdown else "simple", disable_numparse=True,
     )  # fmt: skip
 
 
 def own_table(report: object, view: str, markdown: bool) -> str:
-    return "".join(format_table(VIEWS[view][0], lambda: table_rows(report, view, None), markdown))  # type: ignore[arg-type]
+    return "".join(format_table(flat_headers(view), lambda: table_rows(report, view, None), markdown))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("path", CONFIGS, ids=[p.stem for p in CONFIGS])
@@ -505,7 +505,7 @@ def test_a_large_table_streams_in_bounded_pieces() -> None:
     assert len(report.rows) == 131_072
     for markdown in (False, True):
         passes: list[int] = []  # rows read, per pass
-        pieces = format_table(VIEWS["shapes"][0], lambda passes=passes: counted(report, passes), markdown)
+        pieces = format_table(flat_headers("shapes"), lambda passes=passes: counted(report, passes), markdown)
         first = next(pieces)
         assert passes == [131_072, CHUNK - 2]  # the widths pass, then one piece's rows
         assert first.count("\n") == CHUNK - 1

@@ -60,6 +60,16 @@ class Group:
         return item.last() if isinstance(item, Group) else item.name
 
 
+def unique_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_1``, ``base_2``, … where it is taken; the name is then taken."""
+    name, count = base, 0
+    while name in taken:
+        count += 1
+        name = f"{base}_{count}"
+    taken.add(name)
+    return name
+
+
 def nest(entries: list[Entry], prefix: str = "") -> list[Entry | Group]:
     """Consecutive entries under ``prefix`` that share their next path segment, grouped."""
     items: list[Entry | Group] = []

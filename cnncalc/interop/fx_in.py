@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import Location, SpecError
 from ..layers import find_type
-from .document import INPUT, Entry, Graph
+from .document import INPUT, Entry, Graph, unique_name
 from .fx_names import Source, Statement, frames
 
 TORCH_MISSING = "reading a PyTorch module needs torch: pip install 'cnncalc[torch]'"
@@ -252,12 +252,7 @@ class Tracer:
         return [a for a in flat_nodes((node.args, node.kwargs)) if isinstance(self.values.get(a), torch.Tensor)]
 
     def unique(self, base: str) -> str:
-        name, count = base, 0
-        while name in self.names:
-            count += 1
-            name = f"{base}_{count}"
-        self.names.add(name)
-        return name
+        return unique_name(base, self.names)
 
     def emit(self, kind: str, args: Any, sources: list[Any], name: str, share: str | None = None) -> None:
         reads = [self.source_of(s) for s in sources]

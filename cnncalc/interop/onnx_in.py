@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import LimitError, Location, SpecError
 from ..layers import find_type
-from .document import INPUT, Entry, Graph
+from .document import INPUT, Entry, Graph, unique_name
 from .onnx_file import load_slim
 from .onnx_values import (
     Const,
@@ -39,6 +39,7 @@ from .onnx_values import (
     from_attribute,
     gather,
     messages,
+    reshape_dims,
     slice_1d,
     squeezed,
     tensor_values,
@@ -291,13 +292,7 @@ class Reader:
             base = re.sub(r"[^A-Za-z0-9_.]", "_", self.node.name) or f"{kind}{len(self.entries) + 1}"
             if base.startswith("_"):
                 base = op + base
-        base += suffix
-        name, count = base, 0
-        while name in self.names:
-            count += 1
-            name = f"{base}_{count}"
-        self.names.add(name)
-        return name
+        return unique_name(base + suffix, self.names)
 
     def emit(
         self, kind: str, args: dict[str, Any] | list[Any] | None, sources: list[Activation],
@@ -952,14 +947,11 @@ class Reader:
 
 # ---- helpers ------------------------------------------------------------------------
 def reshape_target(shape: tuple[int, ...], target: list[int], allowzero: int = 0) -> Shape:
-    """ONNX's Reshape target: 0 copies the input's size (unless allowzero), -1 is inferred."""
-    out = [shape[i] if (t == 0 and not allowzero) else t for i, t in enumerate(target)]
-    if out.count(-1) > 1:
-        raise OnnxError(f"Reshape target {target} has more than one -1")
-    if -1 in out:
-        known = math.prod(d for d in out if d != -1)
-        out[out.index(-1)] = math.prod(shape) // known if known else 0
-    return tuple(out)
+    """ONNX's Reshape target (``reshape_dims``), a refusal as an ``OnnxError``."""
+    try:
+        return reshape_dims(shape, target, allowzero)
+    except ValueError as exc:
+        raise OnnxError(str(exc)) from None
 
 
 def one_or_list(values: Any) -> Any:

@@ -198,11 +198,7 @@ class LayerType:
         else:
             order = cls.positional
         if len(positional) > len(order):
-            raise SpecError(
-                f"{label} takes at most {len(order)} positional argument"
-                f"{'' if len(order) == 1 else 's'} ({', '.join(order) or 'none'}), "
-                f"got {len(positional)}"
-            )
+            raise too_many_positionals(label, order, len(positional))
         for name, value in zip(order, positional, strict=False):
             if name in values:
                 raise SpecError(f"{label} got {name} both by position and by name")
@@ -335,6 +331,15 @@ class LayerType:
         """A size PyTorch infers may be given in the spec, but then it must agree."""
         if given is not None and given != actual:
             raise self.fail(f"{self.inferred} {given} but the input has {actual} {what}")
+
+
+def too_many_positionals(label: str, order: tuple[str, ...], got: int) -> SpecError:
+    """The refusal of more positional arguments than ``order`` names, as a layer's own
+    signature and PyTorch's both word it."""
+    return SpecError(
+        f"{label} takes at most {len(order)} positional argument"
+        f"{'' if len(order) == 1 else 's'} ({', '.join(order) or 'none'}), got {got}"
+    )
 
 
 class WeightedLayer(LayerType):

@@ -18,6 +18,7 @@ from typing import Any, NamedTuple
 
 from ..errors import SpecError
 from ..layers import LayerType, find_type, normalise_name
+from ..layers.base import too_many_positionals
 from ..quote import excerpt, quote
 
 PREFIXES = ("torch.nn.", "nn.")
@@ -228,11 +229,7 @@ def pytorch_arguments(
     label = excerpt(spelled)
     order = signature.parameters
     if len(positional) > len(order):
-        raise SpecError(
-            f"{label} takes at most {len(order)} positional argument"
-            f"{'' if len(order) == 1 else 's'} ({', '.join(order) or 'none'}), "
-            f"got {len(positional)}"
-        )
+        raise too_many_positionals(label, order, len(positional))
     values: dict[str, Any] = dict(zip(order, positional, strict=False))
     for key, value in keywords.items():
         if not isinstance(key, str):
