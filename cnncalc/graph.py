@@ -678,7 +678,7 @@ class Propagation:
         first = self.root.get(original.index, original.index)
         self.root[row.index] = first
         self.module_params[row.index] = params
-        row = replace_row(row, params=0, buffers=0, shares=self.rows[first - 1].name)
+        row = row._replace(params=0, buffers=0, shares=self.rows[first - 1].name)
         return row, first
 
     def check_same(self, node: Node, original: Node, target: str, name: str) -> None:
@@ -728,12 +728,6 @@ def plain_copy(node: Node) -> Node:
     return made
 
 
-def replace_row(row: Row, **changes: Any) -> Row:
-    from dataclasses import replace
-
-    return replace(row, **changes)
-
-
 # ---- the analysis ----------------------------------------------------------------------
 def check_request(model: Model, batch: int, dtype: str) -> None:
     for name, shape in model.inputs.items():
@@ -763,7 +757,7 @@ def mark_used(steps: Steps, rows: list[Row], tensors: int, outputs: list[Tensor]
             for t in steps.inputs(i):
                 needed[t] = 1
         else:
-            rows[i] = replace_row(rows[i], used=False)
+            rows[i] = rows[i]._replace(used=False)
 
 
 def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple, overload
 
@@ -18,8 +16,9 @@ Shape = tuple[int, ...]
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
 
 
-@dataclass(frozen=True, slots=True)
-class Row:
+# Row, Tensor, Graph and Totals are named tuples, immutable as frozen dataclasses are: every
+# command defines them at its start, and a named tuple is defined in an eighth of the time.
+class Row(NamedTuple):
     """One leaf layer, or one merge of a block, with its shapes and costs."""
 
     index: int
@@ -38,7 +37,7 @@ class Row:
     # One tuple shared with the tensor the row makes: a large model has a row per layer.
     field: tuple[tuple[int, int, int], ...] | None = None
     input_shapes: tuple[Shape, ...] | None = None  # merges: one per input
-    layer: LayerType | None = dataclass_field(default=None, repr=False, compare=False)
+    layer: LayerType | None = None
     line: int | None = None
     # The graph: names of the tensors it reads, block depth and enclosing block's name;
     # whether an output needs it; the row whose module a shared use applies again; the
@@ -129,8 +128,6 @@ class Steps(Sequence[Step]):
         return (self[i] for i in range(len(self)))
 
 
-# Tensor, Graph and Totals are named tuples, immutable as frozen dataclasses are: every
-# command defines them at its start, and a named tuple is defined in a fraction of the time.
 class Tensor(NamedTuple):
     """A named tensor of the graph: a model input or output."""
 
@@ -160,23 +157,29 @@ class Totals(NamedTuple):
     activation_bytes: int
 
 
-@dataclass
 class Report:
     """What ``shapes`` and ``params`` print. ``error`` is set when propagation stopped at a
-    layer; ``rows`` then holds the rows before it."""
+    layer; ``rows`` then holds the rows before it. ``graph`` is for ``execute`` and the
+    memory estimate; None where analysis failed. (A plain class: see ``Row``.)"""
 
-    model: str | None
-    source: str
-    input_shape: Shape
-    output_shape: Shape | None
-    rows: list[Row]
-    totals: Totals
-    dtype: str
-    graph: Graph | None  # for ``execute`` and the memory estimate; None where analysis failed
-    error: CnncalcError | None = None
-    inputs: tuple[Tensor, ...] = ()
-    outputs: tuple[Tensor, ...] = ()
-    several_inputs: bool = False
+    __slots__ = (
+        "model", "source", "input_shape", "output_shape", "rows", "totals", "dtype", "graph",
+        "error", "inputs", "outputs", "several_inputs",
+    )  # fmt: skip
+
+    def __init__(
+        self, model: str | None, source: str, input_shape: Shape, output_shape: Shape | None,
+        rows: list[Row], totals: Totals, dtype: str, graph: Graph | None,
+        error: CnncalcError | None = None, inputs: tuple[Tensor, ...] = (),
+        outputs: tuple[Tensor, ...] = (), several_inputs: bool = False,
+    ) -> None:  # fmt: skip
+        self.model, self.source, self.dtype = model, source, dtype
+        self.input_shape, self.output_shape = input_shape, output_shape
+        self.rows, self.totals, self.graph, self.error = rows, totals, graph, error
+        self.inputs, self.outputs, self.several_inputs = inputs, outputs, several_inputs
+
+    def __repr__(self) -> str:
+        return f"Report(model={self.model!r}, rows={len(self.rows)}, error={self.error!r})"
 
     @property
     def unused(self) -> list[Row]:

@@ -8,7 +8,6 @@ sees the tensor.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from math import prod
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
@@ -124,8 +123,7 @@ class SaveContext(NamedTuple):
         return Saved(new=(elements * itemsize,))
 
 
-@dataclass(frozen=True, slots=True)
-class Saved:
+class Saved(NamedTuple):
     """What a layer keeps for backward, as autograd holds it: its input tensor itself, its
     output tensor itself, and the bytes of each tensor it makes and saves (indices,
     masks, statistics, cast or padded copies). Input and output are named, not counted,

@@ -10,8 +10,6 @@ from typing import Any
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_FILE_BYTES
 from .document import build_model, make_model, parse_dims
-from .inline import SOURCE as INLINE_SOURCE
-from .inline import looks_inline, parse_inline
 from .nodes import BlockNode, FailedNode, LayerNode, Model, Node, ShareNode, collector_paused
 
 __all__ = [
@@ -126,10 +124,9 @@ def load_document(document: Any, source: str, input_shape: InputOverride = None)
 
 
 def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
-    from .yaml_loader import load_yaml
+    if source == "-" or is_existing_path(source) or not is_inline(source):
+        from .yaml_loader import load_yaml
 
-    is_file = source == "-" or is_existing_path(source) or not looks_inline(source)
-    if is_file:
         name = "<stdin>" if source == "-" else printable_path(source)
         try:
             document = load_yaml(read_text(source))
@@ -137,9 +134,19 @@ def _load_model(source: str, input_shape: tuple[int, ...] | None) -> Model:
             raise exc.with_location(source=name) from None
         model = build_model(document, name)
     else:
-        model = make_model(parse_inline(source), {}, INLINE_SOURCE, None, None)
+        from .inline import SOURCE, parse_inline
+
+        model = make_model(parse_inline(source), {}, SOURCE, None, None)
     override_inputs(model, input_shape)
     return model
+
+
+def is_inline(source: str) -> bool:
+    """Whether a source that is no file reads as an inline spec (the parser loads only then:
+    a model file never needs it)."""
+    from .inline import looks_inline
+
+    return looks_inline(source)
 
 
 def override_inputs(model: Model, given: InputOverride) -> None:

@@ -18,7 +18,7 @@ from ..layers.activation import ACTIVATION_NAMES
 from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
 from ..quote import excerpt, quote
 from .expressions import substitute
-from .inline import Call
+from .nodes import Call
 from .keras_activation import split_activation
 from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node, ShareNode
 from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class

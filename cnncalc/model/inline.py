@@ -20,12 +20,12 @@ it is the model itself. Numbers are ASCII digits only, as in YAML.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from ..errors import LimitError, Location, SpecError
 from ..limits import MAX_INLINE_CHARS, MAX_INT_DIGITS, MAX_NESTING
 from ..quote import excerpt, quote
+from .nodes import Call
 from .pytorch_signatures import is_sequential
 
 SOURCE = "inline spec"
@@ -42,14 +42,6 @@ TOKEN = re.compile(
 BLOCKS = ("sequential", "residual", "parallel")
 META = ("name", "repeat", "trainable", "from", "share")
 WORDS = {"true": True, "false": False, "none": None, "null": None}
-
-
-@dataclass(frozen=True)
-class Call:
-    """A layer's arguments as the inline form writes them: positional and by keyword."""
-
-    positional: list[Any] = field(default_factory=list)
-    keywords: dict[str, Any] = field(default_factory=dict)
 
 
 class Token(NamedTuple):

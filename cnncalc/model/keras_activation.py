@@ -13,7 +13,7 @@ from ..errors import SpecError
 from ..layers import LayerType, find_type
 from ..layers.activation import ACTIVATION_NAMES
 from ..quote import quote
-from .inline import Call
+from .nodes import Call
 
 KEYWORD = "activation"
 FAMILIES = ("convolution", "transposed convolution", "dense")

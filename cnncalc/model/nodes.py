@@ -19,6 +19,27 @@ OWN_NAME = ""
 its Keras activation (``conv2d1``, ``conv2d1.activation``); never a name a spec can give."""
 
 
+class Call:
+    """A layer's arguments as the inline form writes them (``conv2d(6, 5, stride=2)``):
+    positional and by keyword. A slotted class, as the nodes are; not a named tuple, which
+    would pass for a list of arguments."""
+
+    __slots__ = ("positional", "keywords")
+
+    def __init__(self, positional: list[Any], keywords: dict[str, Any]) -> None:
+        self.positional, self.keywords = positional, keywords
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Call):
+            return NotImplemented
+        return self.positional == other.positional and self.keywords == other.keywords
+
+    __hash__ = None  # type: ignore[assignment]  # its lists and dicts can change
+
+    def __repr__(self) -> str:
+        return f"Call(positional={self.positional!r}, keywords={self.keywords!r})"
+
+
 # Plain classes, not dataclasses: every command defines them at its start, and defining six
 # dataclasses costs more time than the command's own work on a small model. Nodes compare
 # by identity, as ``eq=False`` dataclasses do.

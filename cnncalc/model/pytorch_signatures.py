@@ -20,6 +20,7 @@ from ..errors import SpecError
 from ..layers import LayerType, find_type, normalise_name
 from ..layers.base import too_many_positionals
 from ..quote import excerpt, quote
+from .nodes import Call
 
 PREFIXES = ("torch.nn.", "nn.")
 DEVICE = ("device", "dtype")
@@ -207,8 +208,6 @@ def find_signature(type_key: str) -> Signature:
 
 def split_arguments(args: Any) -> tuple[list[Any], dict[Any, Any]]:
     """(positional, keywords) of an entry's arguments in any of the spec's forms."""
-    from .inline import Call
-
     if isinstance(args, Call):
         return list(args.positional), dict(args.keywords)
     if args is None:
