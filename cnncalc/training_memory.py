@@ -36,7 +36,6 @@ batch 1 and 2, then confirmed at that batch and the next.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .errors import CnncalcError, SpecError
@@ -50,8 +49,8 @@ Shape = tuple[int, ...]
 Strides = tuple[int, ...]
 OPTIMIZERS = ("sgd", "momentum", "adam", "adamw")
 DEVICES = ("cuda", "cpu")
-# The small records are named tuples and plain classes, the result a dataclass: each
-# dataclass defined costs ``memory`` and ``params`` start-up time.
+# The records are named tuples and plain classes, not dataclasses: each dataclass defined
+# costs ``memory`` start-up time.
 
 
 class Precision(NamedTuple):
@@ -133,27 +132,31 @@ class Moment(NamedTuple):
     transient: int
 
 
-@dataclass
 class TrainingMemory:
     """What ``memory`` prints: per-row saved bytes (training) or activations alive while
-    the row runs (inference), and the breakdown."""
+    the row runs (inference), and the breakdown. ``moments``: the total at every moment,
+    resident bytes included. ``with_budget`` sets the last three."""
 
-    report: Report
-    setup: Setup
-    saved: dict[int, int]
-    alive: dict[int, int]
-    param_bytes: int
-    buffer_bytes: int
-    grad_bytes: int
-    optimizer_bytes: int
-    saved_activation_bytes: int
-    transient_bytes: int
-    peak_bytes: int
-    peak: Moment
-    moments: list[int] = field(repr=False, default_factory=list)  # totals, resident included
-    budget: int | None = None
-    max_batch: int | None = None
-    max_batch_peak: int | None = None
+    __slots__ = (
+        "report", "setup", "saved", "alive", "param_bytes", "buffer_bytes", "grad_bytes",
+        "optimizer_bytes", "saved_activation_bytes", "transient_bytes", "peak_bytes", "peak",
+        "moments", "budget", "max_batch", "max_batch_peak",
+    )  # fmt: skip
+
+    def __init__(
+        self, *, report: Report, setup: Setup, saved: dict[int, int], alive: dict[int, int],
+        param_bytes: int, buffer_bytes: int, grad_bytes: int, optimizer_bytes: int,
+        saved_activation_bytes: int, transient_bytes: int, peak_bytes: int, peak: Moment,
+        moments: list[int] | None = None,
+    ) -> None:  # fmt: skip
+        self.report, self.setup, self.saved, self.alive = report, setup, saved, alive
+        self.param_bytes, self.buffer_bytes, self.grad_bytes = param_bytes, buffer_bytes, grad_bytes
+        self.optimizer_bytes, self.saved_activation_bytes = optimizer_bytes, saved_activation_bytes
+        self.transient_bytes, self.peak_bytes, self.peak = transient_bytes, peak_bytes, peak
+        self.moments = [] if moments is None else moments
+        self.budget: int | None = None
+        self.max_batch: int | None = None
+        self.max_batch_peak: int | None = None
 
     @property
     def resident_bytes(self) -> int:

@@ -96,3 +96,39 @@ def test_no_module_imports_itself_through_others() -> None:
 
     for module in graph:
         visit(module, ())
+
+
+GC_PROBE = (
+    "import gc, json, sys\n"
+    "default = gc.get_threshold()\n"
+    "import cnncalc.cli\n"
+    "library = [gc.isenabled(), gc.get_threshold() == default, gc.get_freeze_count()]\n"
+    "from cnncalc.__main__ import main\n"
+    "passes = []\n"
+    "gc.callbacks.append(lambda phase, info: phase == 'stop' and passes.append(1))\n"
+    "sys.argv = ['cnncalc', 'params', 'configs/resnet50.yaml', '--format', 'json']\n"
+    "try:\n"
+    "    main()\n"
+    "except SystemExit as exit:\n"
+    "    assert exit.code in (0, None), exit.code\n"
+    "process = [gc.get_threshold()[0], gc.get_freeze_count() > 0, len(passes)]\n"
+    "print(json.dumps([library, process]), file=sys.stderr)\n"
+)
+
+
+def test_the_process_spares_the_collector_and_the_library_does_not() -> None:
+    """The ``cnncalc`` process (``cnncalc/__main__.py``, also the installed script) freezes
+    what exists out of the collector's passes and raises its young threshold, so
+    ``params`` on ResNet-50 (tens of thousands of objects, none of them garbage) runs no
+    collection at all; importing ``cnncalc.cli`` changes nothing."""
+    from cnncalc.__main__ import YOUNG_THRESHOLD
+
+    result = subprocess.run(
+        [sys.executable, "-c", GC_PROBE], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    library, process = json.loads(result.stderr.splitlines()[-1])
+    assert library == [True, True, 0]
+    assert process == [YOUNG_THRESHOLD, True, 0]
+    pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'cnncalc = "cnncalc.__main__:main"' in pyproject
