@@ -103,9 +103,7 @@ class Steps(Sequence[Step]):
         return tuple(self.reads[self.starts[i] : self.starts[i + 1]])
 
     def outputs(self, i: int) -> tuple[int, ...]:
-        pieces = self.rows[i].output_shapes
-        first = self.made[i]
-        return (first,) if pieces is None else tuple(range(first, first + len(pieces)))
+        return made_by(self.made[i], self.rows[i])
 
     def __len__(self) -> int:
         return len(self.made)
@@ -125,7 +123,16 @@ class Steps(Sequence[Step]):
         return Step(self.rows[i], self.inputs(i), self.outputs(i), self.shares.get(i))
 
     def __iter__(self) -> Iterator[Step]:
-        return (self[i] for i in range(len(self)))
+        rows, starts, reads, made, shares = self.rows, self.starts, self.reads, self.made, self.shares
+        for i in range(len(made)):  # as ``self[i]`` makes them, without its checks per step
+            row = rows[i]
+            yield Step(row, tuple(reads[starts[i] : starts[i + 1]]), made_by(made[i], row), shares.get(i))
+
+
+def made_by(first: int, row: Row) -> tuple[int, ...]:
+    """The ids of the tensors a row makes, from the first: one, or one per piece of a split."""
+    pieces = row.output_shapes
+    return (first,) if pieces is None else tuple(range(first, first + len(pieces)))
 
 
 class Tensor(NamedTuple):
