@@ -154,16 +154,18 @@ def has_paths(model: Model) -> bool:
     ``outputs:``) is a dotted path."""
     if any("." in ref for ref in model.outputs or ()):
         return True
-    pending: list[Node] = list(model.layers)
+    pending: list[list[Node]] = [model.layers]
     while pending:
-        node = pending.pop()
-        if node.sources is not None and any("." in ref for ref in node.sources):
-            return True
-        if "." in (node.share or "") or "." in (getattr(node, "size_of", None) or ""):
-            return True
-        if isinstance(node, BlockNode):
-            for branch in node.branches:
-                pending.extend(branch)
+        for node in pending.pop():
+            if node.sources is not None and any("." in ref for ref in node.sources):
+                return True
+            if node.share is not None and "." in node.share:
+                return True
+            if isinstance(node, LayerNode):
+                if node.size_of is not None and "." in node.size_of:
+                    return True
+            elif isinstance(node, BlockNode):
+                pending.extend(node.branches)
     return False
 
 
@@ -226,14 +228,20 @@ class Propagation:
             else f"{node.type_name}{position + 1}"
             for position, node in enumerate(nodes)
         ]  # fmt: skip
-        inner = [self.inner_names(node) if flattenable(node) else None for node in nodes]
-        counts = Counter(
-            name for base, names in zip(bases, inner, strict=True) for name in (names or [base])
-        )
-        result = [
-            (base, names is not None and all(counts[n] == 1 for n in names))
-            for base, names in zip(bases, inner, strict=True)
+        inner = [
+            self.inner_names(node) if isinstance(node, BlockNode) and flattenable(node) else None
+            for node in nodes
         ]
+        if all(names is None for names in inner):  # no block that might add no segment
+            result = [(base, False) for base in bases]
+        else:
+            counts = Counter(
+                name for base, names in zip(bases, inner, strict=True) for name in (names or [base])
+            )
+            result = [
+                (base, names is not None and all(counts[n] == 1 for n in names))
+                for base, names in zip(bases, inner, strict=True)
+            ]
         self.naming[id(nodes)] = result
         return result
 
@@ -372,14 +380,15 @@ class Propagation:
                 continue
             first = len(self.rows)
             keep = trainable and node.trainable
-            try:
-                x = self.read(node, x, scope)
-            except CnncalcError as exc:
-                raise self.fail(exc, prefix + base, node.line) from None
+            if node.sources is not None:
+                try:
+                    x = self.read(node, x, scope)
+                except CnncalcError as exc:
+                    raise self.fail(exc, prefix + base, node.line) from None
             if node.repeat == 1:
                 x, children = self.node(node, prefix, base, flat, x, depth, keep, scope)
                 inside = children if self.paths else None
-                entry = Entry(x, node, inside, rows=(first, len(self.rows)), position=position)
+                entry = Entry(x, node, inside, None, (first, len(self.rows)), position)
                 if flat and children is not None:
                     for name, inner in children.names.items():
                         if isinstance(inner, Entry):
@@ -747,17 +756,9 @@ def check_request(model: Model, batch: int, dtype: str) -> None:
 
 
 def mark_used(steps: Steps, rows: list[Row], tensors: int, outputs: list[Tensor]) -> None:
-    """Rows that no output needs get ``used=False`` (walking the steps backwards)."""
-    needed = bytearray(tensors)
-    for t in outputs:
-        needed[t.id] = 1
-    for i in range(len(rows) - 1, -1, -1):
-        made = steps.outputs(i)
-        if needed[made[0]] or (len(made) > 1 and any(needed[t] for t in made)):
-            for t in steps.inputs(i):
-                needed[t] = 1
-        else:
-            rows[i] = rows[i]._replace(used=False)
+    """Rows that no output needs get ``used=False``."""
+    for i in steps.unneeded((t.id for t in outputs), tensors):
+        rows[i] = rows[i]._replace(used=False)
 
 
 def analyse(model: Model, batch: int = 1, dtype: str = "float32") -> Report:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from math import prod
 from typing import TYPE_CHECKING, NamedTuple, overload
 
@@ -107,6 +107,24 @@ class Steps(Sequence[Step]):
 
     def __len__(self) -> int:
         return len(self.made)
+
+    def unneeded(self, outputs: Iterable[int], tensors: int) -> list[int]:
+        """The positions of the steps no output needs, last first: walking back from the
+        ``outputs`` ids, a step is needed when it makes a needed tensor, and then so is
+        every tensor it reads (ids run below ``tensors``)."""
+        needed = bytearray(tensors)
+        for t in outputs:
+            needed[t] = 1
+        rows, starts, reads, made = self.rows, self.starts, self.reads, self.made
+        found = []
+        for i in range(len(made) - 1, -1, -1):
+            first, pieces = made[i], rows[i].output_shapes
+            if needed[first] or (pieces is not None and any(needed[first : first + len(pieces)])):
+                for t in reads[starts[i] : starts[i + 1]]:
+                    needed[t] = 1
+            else:
+                found.append(i)
+        return found
 
     @overload
     def __getitem__(self, i: int) -> Step: ...

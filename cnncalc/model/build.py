@@ -18,9 +18,8 @@ from ..layers.activation import ACTIVATION_NAMES
 from ..limits import MAX_DEFINE_DEPTH, MAX_ENTRIES, MAX_LAYERS, MAX_NESTING, MAX_REPEAT
 from ..quote import excerpt, quote
 from .expressions import substitute
-from .nodes import Call
 from .keras_activation import split_activation
-from .nodes import OWN_NAME, BlockNode, FailedNode, LayerNode, Node, ShareNode
+from .nodes import OWN_NAME, BlockNode, Call, FailedNode, LayerNode, Node, ShareNode
 from .pytorch_signatures import is_sequential, pytorch_layer, pytorch_reading, torch_class
 
 META_KEYS = ("name", "repeat", "trainable", "from", "share")
@@ -41,6 +40,12 @@ class Define(NamedTuple):
     line: int | None
 
 
+# Argument values with nothing inside to substitute, and those hashable as they are: a
+# list or mapping of only these is checked in one pass in C (most arguments are).
+SCALARS = frozenset((int, float, bool, type(None)))
+ATOMS = SCALARS | {str}
+
+
 def line_of(value: Any, default: int | None = None) -> int | None:
     return getattr(value, "line", None) or default
 
@@ -51,6 +56,8 @@ def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
     if isinstance(value, str):
         return substitute(value, scope or {}) if "${" in value else value
     if isinstance(value, list):
+        if SCALARS.issuperset(map(type, value)):
+            return value
         items = [resolve(v, scope) for v in value]
         if all(new is old for new, old in zip(items, value, strict=True)):
             return value
@@ -59,6 +66,8 @@ def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
             out.line, out.lines = value.line, getattr(value, "lines", None)  # type: ignore[attr-defined]
         return out
     if isinstance(value, dict):
+        if SCALARS.issuperset(map(type, value.values())):
+            return value
         pairs = [(k, resolve(v, scope)) for k, v in value.items()]
         if all(new is old for (_, new), old in zip(pairs, value.values(), strict=True)):
             return value
@@ -75,8 +84,13 @@ def freeze(value: Any) -> Hashable:
     """A hashable stand-in for argument data that keeps apart what validation keeps apart
     (``1``, ``1.0`` and ``True`` are equal in Python but not to a layer's validator)."""
     if isinstance(value, list | tuple):
+        if ATOMS.issuperset(map(type, value)):
+            return (list, tuple(value), tuple(map(type, value)))
         return (list, tuple(freeze(v) for v in value))
     if isinstance(value, dict):
+        if ATOMS.issuperset(map(type, value.values())):
+            types = (tuple(map(type, value)), tuple(map(type, value.values())))
+            return (dict, tuple(value.items()), types)
         return (dict, tuple((type(k), k, freeze(v)) for k, v in value.items()))
     if isinstance(value, Call):
         return (Call, freeze(value.positional), freeze(value.keywords))
@@ -122,6 +136,7 @@ class Builder:
         # a few configurations many times, and a layer is immutable once built.
         self.layers: dict[Hashable, LayerType] = {}
         self.unknown: dict[str, str] = {}  # message for each unknown type name
+        self.readings: dict[str, tuple[str, bool, type[LayerType] | None]] = {}
 
     def nodes(
         self,
@@ -272,7 +287,7 @@ class Builder:
         stack: tuple[str, ...],
         line: int | None,
     ) -> Node:
-        kind = "sequential" if is_sequential(type_key) else type_key.lower()
+        kind, pasted, layer_type = self.reading(type_key)
         if kind in BLOCK_KINDS:
             return self.block(kind, args, scope, stack, line)
         if type_key in self.defines:
@@ -280,10 +295,9 @@ class Builder:
         args = resolve(args, scope)
         if kind == "activation":
             return self.keras_activation(args)
-        if torch_class(type_key) is not None:  # nn.Conv2d(3, 16, 3): PyTorch's signature
+        if pasted:  # nn.Conv2d(3, 16, 3): PyTorch's signature
             pasted_type, arguments = pytorch_layer(type_key, args)
             return self.layer(pasted_type, arguments, type_key)
-        layer_type = find_type(type_key)
         if layer_type is None:
             raise SpecError(self.unknown_type(type_key))
         if layer_type.type_name in SIZE_REFERENCES:
@@ -295,6 +309,17 @@ class Builder:
         if activation is None:
             return node
         return with_activation(node, self.layer(activation, None, activation.type_name))
+
+    def reading(self, type_key: str) -> tuple[str, bool, type[LayerType] | None]:
+        """What a type key names, worked out once per spelling (a model repeats a few):
+        its block kind or lowered key, whether it is a PyTorch class (``nn.Conv2d``), and
+        the layer type of that name, if any."""
+        known = self.readings.get(type_key)
+        if known is None:
+            kind = "sequential" if is_sequential(type_key) else type_key.lower()
+            pasted = torch_class(type_key) is not None
+            known = self.readings[type_key] = (kind, pasted, find_type(type_key))
+        return known
 
     def size_reference(self, layer_type: type[LayerType], args: Any, spelled: str) -> LayerNode | None:
         """``upsample: {size_of: NAME, ...}``: the arguments are checked now, with a stand-in

@@ -164,6 +164,8 @@ SEQUENTIAL = "Sequential"
 def torch_class(type_key: str) -> str | None:
     """The class name of a type written with PyTorch's prefix (``nn.Conv2d`` -> ``Conv2d``),
     else None."""
+    if "." not in type_key:  # every prefix has one; most type names have none
+        return None
     for prefix in PREFIXES:
         if type_key[: len(prefix)].lower() == prefix:
             return type_key[len(prefix) :]
