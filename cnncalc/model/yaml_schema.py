@@ -57,13 +57,19 @@ PATTERNS = (  # (tag, pattern, the characters a match can start with), tried in 
     (VALUE, r"=", "="),
     (YAML, r"!|&|\*", "!&*"),
 )  # fmt: skip
-BY_FIRST: dict[str, list[tuple[str, re.Pattern[str]]]] = {}
+BY_FIRST: dict[str, list[tuple[str, str]]] = {"": [(NULL, "")]}
 for _tag, _pattern, _firsts in PATTERNS:
     for _first in _firsts:
-        BY_FIRST.setdefault(_first, []).append((_tag, re.compile(f"(?:{_pattern})\\Z")))
-BY_FIRST[""] = [(NULL, re.compile(r"\Z"))]
+        BY_FIRST.setdefault(_first, []).append((_tag, _pattern))
+COMPILED: dict[str, re.Pattern[str]] = {}  # compiled the first time a scalar needs them
+# The bool and null patterns are lists of words. A name (``relu``, ``same``) matches no other
+# pattern, and digits without a leading zero only the decimal int, so most scalars are
+# resolved without a pattern (and a model file compiles only those its other scalars need).
+WORDS = {
+    word: tag for tag, pattern, _ in PATTERNS if tag in (BOOL, NULL) for word in pattern.split("|")
+}
 
-TIMESTAMP_PARTS = re.compile(
+TIMESTAMP_PARTS = (
     r"(?P<year>[0-9]{4})-(?P<month>[0-9][0-9]?)-(?P<day>[0-9][0-9]?)"
     r"(?:(?:[Tt]|[ \t]+)(?P<hour>[0-9][0-9]?):(?P<minute>[0-9][0-9]):(?P<second>[0-9][0-9])"
     r"(?:\.(?P<fraction>[0-9]*))?"
@@ -73,10 +79,18 @@ TIMESTAMP_PARTS = re.compile(
 
 def resolve(value: str, plain: bool) -> str:
     """The tag of a scalar without an explicit one; a quoted scalar (``plain`` False) is text."""
-    if plain:
-        for tag, pattern in BY_FIRST.get(value[:1], ()):
-            if pattern.match(value):
-                return tag
+    if not plain:
+        return STR
+    if value.isidentifier():
+        return WORDS.get(value, STR)
+    if value.isdecimal() and value.isascii() and (value[0] != "0" or value == "0"):
+        return INT
+    for tag, pattern in BY_FIRST.get(value[:1], ()):
+        compiled = COMPILED.get(pattern)
+        if compiled is None:
+            compiled = COMPILED[pattern] = re.compile(f"(?:{pattern})\\Z")
+        if compiled.match(value):
+            return tag
     return STR
 
 
@@ -125,7 +139,7 @@ def construct_bool(value: str) -> bool:
 
 
 def construct_timestamp(value: str) -> datetime.date | datetime.datetime:
-    match = TIMESTAMP_PARTS.match(value)
+    match = re.match(TIMESTAMP_PARTS, value)  # rare: compiled (and cached by re) on first use
     if match is None:
         raise ValueError("not a timestamp")
     part = match.groupdict()
