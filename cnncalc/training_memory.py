@@ -36,6 +36,7 @@ batch 1 and 2, then confirmed at that batch and the next.
 
 from __future__ import annotations
 
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 from .errors import CnncalcError, SpecError
@@ -221,10 +222,10 @@ class Simulation:
             value = self.new_value(numel(tensor.shape), p.itemsize, 0, False)
             self.storages[value.storage].pinned = True
             self.values[tensor.id] = value
-        first_use = {step.row.index: step for step in graph.steps if step.shares is None}
         for t, step in enumerate(graph.steps, 1):
             self.rows_at[t] = step.row
-            owner = first_use.get(step.shares, step) if step.shares is not None else step
+            # a shared use's ``shares`` is the row index (so position + 1) of the first use
+            owner = step if step.shares is None else graph.steps[step.shares - 1]
             inputs = [self.values[i] for i in step.inputs]
             layer = step.row.layer
             if getattr(layer, "takes_many", False):
@@ -414,10 +415,7 @@ class Simulation:
         for t, nbytes in self.accumulated:
             add_range(bwd_grads, t, t, nbytes)
         for array in (fwd_saved, fwd_other, bwd_saved, bwd_grads, param_grads):
-            running = 0
-            for i in range(size):
-                running += array[i]
-                array[i] = running
+            array[:] = accumulate(array)
         result = [Moment("forward", self.rows_at[t].index, fwd_saved[t], 0, fwd_other[t]) for t in range(1, steps + 1)]
         if not self.setup.train:
             return result or [Moment("forward", None, 0, 0, held_other)]
