@@ -149,24 +149,31 @@ class Scope:
         return scopes
 
 
-def has_paths(model: Model) -> bool:
-    """Whether some name the model refers to (``from:``, ``size_of:``, ``share:``,
-    ``outputs:``) is a dotted path."""
+def references(model: Model) -> tuple[bool, bool]:
+    """Whether the model refers to entries by name at all (``from:``, ``size_of:``,
+    ``share:``, ``outputs:``), and whether some such name is a dotted path."""
+    named = bool(model.outputs)
     if any("." in ref for ref in model.outputs or ()):
-        return True
+        return True, True
     pending: list[list[Node]] = [model.layers]
     while pending:
         for node in pending.pop():
-            if node.sources is not None and any("." in ref for ref in node.sources):
-                return True
-            if node.share is not None and "." in node.share:
-                return True
+            if node.sources is not None:
+                named = True
+                if any("." in ref for ref in node.sources):
+                    return True, True
+            if node.share is not None:
+                named = True
+                if "." in node.share:
+                    return True, True
             if isinstance(node, LayerNode):
-                if node.size_of is not None and "." in node.size_of:
-                    return True
+                if node.size_of is not None:
+                    named = True
+                    if "." in node.size_of:
+                        return True, True
             elif isinstance(node, BlockNode):
                 pending.extend(node.branches)
-    return False
+    return named, False
 
 
 def flattenable(node: Node) -> bool:
@@ -195,9 +202,10 @@ class Propagation:
         self.sharing: list[tuple[str, list[Row], list[int], int | None]] = []
         self.module_params: dict[int, int] = {}  # row index -> params its module holds
         self.root: dict[int, int] = {}  # a shared use's row index -> the first use's
-        # Whether a dotted name (``block.0.conv``) may reach inside a block: only then do
-        # blocks keep their names and repeats their copies once walked.
-        self.paths = has_paths(model)
+        # Whether any name is looked up: only then do entries go into their scope's names;
+        # and whether a dotted name (``block.0.conv``) may reach inside a block: only then
+        # do blocks keep their names and repeats their copies once walked.
+        self.named, self.paths = references(model)
         self.last_prefix, self.last_parent = "", None
 
     def parent(self, prefix: str) -> str | None:
@@ -372,11 +380,13 @@ class Propagation:
     ) -> Value:  # fmt: skip
         naming = self.names(nodes, numbered)
         scope.listing = naming
+        named = self.named  # else no entry is looked up, so none need go into the scope
         for position, node in enumerate(nodes):
             scope.position = position
             base, flat = naming[position]
             if node.rows == 0:  # an empty block, however often repeated, passes x through
-                scope.add(base, Entry(x, node, position=position))
+                if named:
+                    scope.add(base, Entry(x, node, position=position))
                 continue
             first = len(self.rows)
             keep = trainable and node.trainable
@@ -387,6 +397,8 @@ class Propagation:
                     raise self.fail(exc, prefix + base, node.line) from None
             if node.repeat == 1:
                 x, children = self.node(node, prefix, base, flat, x, depth, keep, scope)
+                if not named:
+                    continue
                 inside = children if self.paths else None
                 entry = Entry(x, node, inside, None, (first, len(self.rows)), position)
                 if flat and children is not None:
@@ -404,6 +416,8 @@ class Propagation:
                     )
                     if copies is not None:
                         copies.append(Entry(x, node, children, rows=(start, len(self.rows))))
+                if not named:
+                    continue
                 entry = Entry(x, node, None, copies, (first, len(self.rows)), position, node.repeat)
             scope.add(base, entry)
         return x
@@ -416,12 +430,12 @@ class Propagation:
         scope of its names. A layer named ``OWN_NAME`` is its block's own row (a Keras
         layer whose ``activation=`` follows it as ``NAME.activation``)."""
         name = prefix[:-1] if base == OWN_NAME else prefix + base
+        if isinstance(node, LayerNode) and node.share is None:
+            return self.leaf(node, name, x, depth, self.parent(prefix), trainable, scope), None
         if isinstance(node, FailedNode):
             raise self.fail(node.error or SpecError("invalid entry"), name, node.line)
         if isinstance(node, ShareNode) or node.share is not None:
             return self.shared(node, prefix, base, x, depth, trainable, scope)
-        if isinstance(node, LayerNode):
-            return self.leaf(node, name, x, depth, self.parent(prefix), trainable, scope), None
         assert isinstance(node, BlockNode)
         inner, inner_depth = (prefix, depth) if flat else (f"{name}.", depth + 1)
         if node.merge is None:

@@ -53,6 +53,8 @@ def line_of(value: Any, default: int | None = None) -> int | None:
 def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
     """``${...}`` substituted in a value, walking lists and mappings; the value itself (not
     a copy) where it holds no placeholder."""
+    if type(value) in SCALARS:
+        return value
     if isinstance(value, str):
         return substitute(value, scope or {}) if "${" in value else value
     if isinstance(value, list):
@@ -83,6 +85,8 @@ def resolve(value: Any, scope: Mapping[str, Any] | None) -> Any:
 def freeze(value: Any) -> Hashable:
     """A hashable stand-in for argument data that keeps apart what validation keeps apart
     (``1``, ``1.0`` and ``True`` are equal in Python but not to a layer's validator)."""
+    if type(value) in ATOMS:
+        return (type(value), value)
     if isinstance(value, list | tuple):
         if ATOMS.issuperset(map(type, value)):
             return (list, tuple(value), tuple(map(type, value)))
