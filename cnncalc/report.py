@@ -141,10 +141,11 @@ class Steps(Sequence[Step]):
         return Step(self.rows[i], self.inputs(i), self.outputs(i), self.shares.get(i))
 
     def __iter__(self) -> Iterator[Step]:
-        rows, starts, reads, made, shares = self.rows, self.starts, self.reads, self.made, self.shares
+        rows, starts, reads, made = self.rows, self.starts, self.reads, self.made
         for i in range(len(made)):  # as ``self[i]`` makes them, without its checks per step
             row = rows[i]
-            yield Step(row, tuple(reads[starts[i] : starts[i + 1]]), made_by(made[i], row), shares.get(i))
+            inputs = tuple(reads[starts[i] : starts[i + 1]])
+            yield Step(row, inputs, made_by(made[i], row), self.shares.get(i))
 
 
 def made_by(first: int, row: Row) -> tuple[int, ...]:
@@ -185,7 +186,8 @@ class Totals(NamedTuple):
 class Report:
     """What ``shapes`` and ``params`` print. ``error`` is set when propagation stopped at a
     layer; ``rows`` then holds the rows before it. ``graph`` is for ``execute`` and the
-    memory estimate; None where analysis failed. (A plain class: see ``Row``.)"""
+    memory estimate; None where analysis failed. (A slotted class, not a dataclass, for the
+    start-up reason ``Row`` gives.)"""
 
     __slots__ = (
         "model", "source", "input_shape", "output_shape", "rows", "totals", "dtype", "graph",
