@@ -38,7 +38,8 @@ def modules_loaded(*args: str) -> set[str]:
     ("args", "absent"),
     [
         (["params", "configs/resnet50.yaml", "--format", "json"],
-         {"cnncalc.tutor", "cnncalc.catalogue", "tabulate", "csv", "difflib", "torch"}),
+         {"cnncalc.tutor", "cnncalc.catalogue", "tabulate", "csv", "difflib", "torch",
+          "dataclasses", "cnncalc.model.inline"}),
         (["params", "configs/resnet50.yaml"], {"cnncalc.tutor", "tabulate", "csv", "torch"}),
         (["shapes", "configs/lenet5.yaml", "--format", "csv"], {"cnncalc.tutor", "tabulate", "torch"}),
         (["--help"], {"cnncalc.layers", "cnncalc.model", "cnncalc.graph", "cnncalc.tutor", "yaml"}),
