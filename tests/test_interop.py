@@ -217,6 +217,17 @@ def test_onnx_unsupported_operator_is_refused_by_name(tmp_path: Path) -> None:
     )
 
 
+def test_onnx_unsqueeze_without_axes_is_refused(tmp_path: Path) -> None:
+    """Unsqueeze needs its axes, as an attribute (before opset 13) or its second input."""
+    onnx = pytest.importorskip("onnx")
+    model = conv_model([onnx.helper.make_node("Unsqueeze", ["c"], ["y"], name="unsq")], [1, 3, 8, 8])
+    path = tmp_path / "unsqueeze.onnx"
+    onnx.save(model, str(path))
+    result = invoke("params", str(path))
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {path}: Unsqueeze node 'unsq' (node 2) has no axes\n"
+
+
 def test_onnx_symbolic_dimensions_take_input(tmp_path: Path) -> None:
     onnx = pytest.importorskip("onnx")
     model = conv_model([onnx.helper.make_node("Relu", ["c"], ["y"], name="relu")], ["N", 3, "H", "W"])

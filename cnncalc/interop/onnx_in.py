@@ -274,6 +274,17 @@ class Reader:
     def ints(self, value: Value | None, what: str) -> list[int]:
         return [int(v) for v in self.constant(value, what).values]
 
+    def axes(self, a: dict[str, Any], args: list[Value], required: bool = False) -> list[int] | None:
+        """A node's ``axes``: its attribute (before opset 13) or its second input (from 13);
+        None where it has neither, refused where the op needs them."""
+        if a.get("axes") is not None:
+            return list(a["axes"])
+        if len(args) > 1 and args[1] is not None:
+            return self.ints(args[1], "axes")
+        if required:
+            raise self.refuse("has no axes")
+        return None
+
     def activation(self, value: Value, what: str = "input") -> Activation:
         if not isinstance(value, Activation):
             raise self.refuse(f"needs its {what} computed from the model input")
@@ -409,12 +420,10 @@ class Reader:
                 value = cast(c(args[0], "input"), a.get("to", 1))
             elif op == "Unsqueeze":
                 x = c(args[0], "input")
-                axes = a.get("axes") or self.ints(args[1], "axes")
-                value = Const(unsqueezed(x.dims, axes), x.values)
+                value = Const(unsqueezed(x.dims, self.axes(a, args, required=True)), x.values)
             elif op == "Squeeze":
                 x = c(args[0], "input")
-                axes = a.get("axes") or (self.ints(args[1], "axes") if len(args) > 1 and args[1] is not None else None)
-                value = Const(squeezed(x.dims, axes), x.values)
+                value = Const(squeezed(x.dims, self.axes(a, args)), x.values)
             elif op == "Concat":
                 value = concat([c(v, "input") for v in args])
             elif op == "Gather":
@@ -597,9 +606,7 @@ class Reader:
 
     def op_ReduceMean(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
-        axes = a.get("axes")
-        if axes is None and len(args) > 1 and args[1] is not None:
-            axes = self.ints(args[1], "axes")
+        axes = self.axes(a, args)
         rank = len(x.shape)
         axes = sorted(ax % rank for ax in (axes or range(rank)))
         if axes != list(range(2, rank)) or rank < 3:
@@ -873,17 +880,14 @@ class Reader:
 
     def op_Squeeze(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
-        axes = a.get("axes")
-        if axes is None and len(args) > 1 and args[1] is not None:
-            axes = self.ints(args[1], "axes")
+        axes = self.axes(a, args)
         rank = len(x.shape)
         drop = {ax % rank for ax in axes} if axes is not None else {i for i, d in enumerate(x.shape) if d == 1 and i}
         self.reshape_to(x, tuple(d for i, d in enumerate(x.shape) if i not in drop))
 
     def op_Unsqueeze(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
-        axes = a.get("axes") or self.ints(args[1], "axes")
-        self.reshape_to(x, unsqueezed(x.shape, axes))
+        self.reshape_to(x, unsqueezed(x.shape, self.axes(a, args, required=True)))
 
     def op_Transpose(self, node: Any, args: list[Value], a: dict[str, Any]) -> None:
         x = self.activation(args[0])
