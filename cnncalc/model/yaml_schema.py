@@ -57,11 +57,12 @@ PATTERNS = (  # (tag, pattern, the characters a match can start with), tried in 
     (VALUE, r"=", "="),
     (YAML, r"!|&|\*", "!&*"),
 )  # fmt: skip
-BY_FIRST: dict[str, list[tuple[str, str]]] = {"": [(NULL, "")]}
+# Whole-scalar patterns by first character, compiled (and kept by ``re``) the first time a
+# scalar needs one.
+BY_FIRST: dict[str, list[tuple[str, str]]] = {"": [(NULL, r"\Z")]}
 for _tag, _pattern, _firsts in PATTERNS:
     for _first in _firsts:
-        BY_FIRST.setdefault(_first, []).append((_tag, _pattern))
-COMPILED: dict[str, re.Pattern[str]] = {}  # compiled the first time a scalar needs them
+        BY_FIRST.setdefault(_first, []).append((_tag, f"(?:{_pattern})\\Z"))
 # The bool and null patterns are lists of words. A name (``relu``, ``same``) matches no other
 # pattern, and digits without a leading zero only the decimal int, so most scalars are
 # resolved without a pattern (and a model file compiles only those its other scalars need).
@@ -86,10 +87,7 @@ def resolve(value: str, plain: bool) -> str:
     if value.isdecimal() and value.isascii() and (value[0] != "0" or value == "0"):
         return INT
     for tag, pattern in BY_FIRST.get(value[:1], ()):
-        compiled = COMPILED.get(pattern)
-        if compiled is None:
-            compiled = COMPILED[pattern] = re.compile(f"(?:{pattern})\\Z")
-        if compiled.match(value):
+        if re.match(pattern, value):
             return tag
     return STR
 
@@ -139,7 +137,7 @@ def construct_bool(value: str) -> bool:
 
 
 def construct_timestamp(value: str) -> datetime.date | datetime.datetime:
-    match = re.match(TIMESTAMP_PARTS, value)  # rare: compiled (and cached by re) on first use
+    match = re.match(TIMESTAMP_PARTS, value)
     if match is None:
         raise ValueError("not a timestamp")
     part = match.groupdict()
