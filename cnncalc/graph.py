@@ -364,11 +364,10 @@ class Propagation:
             f"{what} {ref}: no such name in scope{hint}; names in scope: {', '.join(shown)}"
         )
 
-    def read(self, node: Node, x: Value, scope: Scope) -> Value:
-        """The tensors an entry reads: ``from:``, or the previous entry's output."""
-        if node.sources is None:
-            return x
-        values = [self.lookup(ref, scope).value for ref in node.sources]
+    def read(self, sources: tuple[str, ...], scope: Scope) -> Value:
+        """The tensors an entry's ``from:`` names (without one it reads the previous
+        entry's output)."""
+        values = [self.lookup(ref, scope).value for ref in sources]
         if len(values) == 1:
             return values[0]
         return tuple(flow for value in values for flow in value)
@@ -392,7 +391,7 @@ class Propagation:
             keep = trainable and node.trainable
             if node.sources is not None:
                 try:
-                    x = self.read(node, x, scope)
+                    x = self.read(node.sources, scope)
                 except CnncalcError as exc:
                     raise self.fail(exc, prefix + base, node.line) from None
             if node.repeat == 1:
